@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wipe-overwrite.h"
+
+/* refurbd configuration: an INI file in the systemd style plus drop-ins.
+ *
+ *   [Daemon]
+ *   StateDirectory=/var/lib/refurbd
+ *   APISocket=/run/refurbd/api.sock
+ *   BenchName=atelier-1            (default: the host name)
+ *   Organisation=Association ...   (default: empty)
+ *   Location=Ville                 (default: empty)
+ *   Technician=Nom                 (default: empty; who signs as operator)
+ *
+ *   [Erase]
+ *   Verify=full|sample
+ *   VerifyPercent=10              (1..100; used with Verify=sample)
+ *
+ *   [Bay NAME]                     (NAME: letters, digits, '-', '_', '.')
+ *   MatchDevice=/dev/loop3         (glob on the device node)
+ *   MatchPath=pci-0000:00:14.0-usb-0:1:1.0-scsi-0:0:0:0   (glob on ID_PATH)
+ *   Policy=auto|confirm
+ *
+ * Files: the main file, then PATH.d/ *.conf (i.e. refurbd.conf.d/ beside
+ * refurbd.conf) in lexical order; later files override keys of the same
+ * section. Comments start with '#' or ';'. Unknown sections and keys,
+ * malformed lines, bad values and bays without a match are errors. */
+
+enum rfd_policy {
+        RFD_POLICY_CONFIRM = 0,
+        RFD_POLICY_AUTO,
+};
+
+struct rfd_bay_config {
+        char *name;
+        char *match_device; /* may be NULL */
+        char *match_path;   /* may be NULL */
+        enum rfd_policy policy;
+        char *file;         /* where the section was (last) defined, for messages */
+        unsigned line;
+};
+
+struct rfd_config {
+        char *path;              /* main file */
+        char *state_directory;   /* default /var/lib/refurbd */
+        char *api_socket;        /* default /run/refurbd/api.sock */
+        char *bench_name;        /* default: gethostname() */
+        char *organisation;      /* default "" */
+        char *location;          /* default "" */
+        char *technician;        /* default "" */
+        enum wipe_verify_mode verify;   /* default full */
+        unsigned verify_percent;        /* default 10 */
+        struct rfd_bay_config *bays;
+        size_t n_bays;
+};
+
+#define RFD_DEFAULT_CONFIG REFURB_SYSCONFDIR "/refurbd/refurbd.conf"
+
+/* Load path and its drop-ins. On error returns a negative errno and writes
+ * "file:line: what is wrong" (or "file: reason" when the file cannot be
+ * read) into err. A missing main file is an error unless allow_missing. */
+int rfd_config_load(const char *path, bool allow_missing, struct rfd_config **ret, char *err, size_t errlen);
+/* Parse from memory (unit tests); name is used in messages. No drop-ins. */
+int rfd_config_parse_string(const char *name, const char *text, struct rfd_config **ret, char *err, size_t errlen);
+void rfd_config_free(struct rfd_config *c);
+static inline void rfd_config_freep(struct rfd_config **p) {
+        if (*p)
+                rfd_config_free(*p);
+}
+#define _cleanup_rfd_config_ __attribute__((cleanup(rfd_config_freep)))
+
+const char *rfd_policy_to_string(enum rfd_policy p);

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Records in SQLite (WAL, synchronous=FULL) in the state directory:
+ * devices seen, jobs with their full history, certificates. Every write is
+ * one transaction, durable when the call returns. Used from the daemon's
+ * loop thread only. */
+
+struct rfd_store;
+
+enum rfd_job_state {
+        RFD_JOB_QUEUED = 0,
+        RFD_JOB_ERASING,
+        RFD_JOB_VERIFYING,
+        RFD_JOB_DONE,
+        RFD_JOB_FAILED,
+        RFD_JOB_CANCELLED,
+        RFD_JOB_INTERRUPTED,
+};
+
+const char *rfd_job_state_to_string(enum rfd_job_state s);
+int rfd_job_state_from_string(const char *s, enum rfd_job_state *ret);
+static inline int rfd_job_state_is_final(enum rfd_job_state s) {
+        return s >= RFD_JOB_DONE;
+}
+
+/* A job row. Strings owned by the struct. */
+struct rfd_job_record {
+        int64_t id;
+        int64_t device_id;
+        char *bay;
+        char *devnode;
+        enum rfd_job_state state;
+        char *method;          /* "overwrite-aes256ctr" */
+        char *verify_mode;     /* "full" | "sample" */
+        unsigned verify_percent;
+        int64_t created_at, started_at, ended_at;   /* unix seconds, 0 = not yet */
+        uint64_t size;
+        uint64_t bytes_written, bytes_verified;
+        char *result;          /* NULL until final: "erased" | "not-erased" */
+        char *reason;          /* why it failed/was interrupted, plain words (fr) */
+        char *pattern_key;     /* hex, recorded so the pattern can be regenerated */
+        char *pattern_iv;      /* hex */
+        json_t *exceptions;    /* array, never NULL once loaded */
+        char *certificate_id;  /* NULL if none */
+};
+void rfd_job_record_clear(struct rfd_job_record *j);
+
+/* Open (create, migrate) state_dir/refurbd.db. On start every job that was
+ * queued, erasing or verifying becomes "interrupted" with the reason
+ * "arrêt du démon pendant le travail"; *ret_interrupted receives how many
+ * (may be NULL). */
+int rfd_store_open(const char *state_dir, struct rfd_store **ret, unsigned *ret_interrupted);
+void rfd_store_close(struct rfd_store *s);
+static inline void rfd_store_closep(struct rfd_store **p) {
+        if (*p)
+                rfd_store_close(*p);
+}
+#define _cleanup_rfd_store_ __attribute__((cleanup(rfd_store_closep)))
+
+/* Insert or update a device by identity (serial+model+wwn, or the stand-in
+ * identity); device_json is wipe_device_to_json() output. */
+int rfd_store_upsert_device(struct rfd_store *s, const json_t *device_json, int64_t *ret_id);
+
+/* Insert a new job (state queued); fills j->id and j->created_at. */
+int rfd_store_job_insert(struct rfd_store *s, struct rfd_job_record *j);
+/* Write every mutable field of j (state, times, counters, result, reason,
+ * exceptions, certificate id). */
+int rfd_store_job_update(struct rfd_store *s, const struct rfd_job_record *j);
+int rfd_store_job_get(struct rfd_store *s, int64_t id, struct rfd_job_record *ret);
+/* JSON array of jobs, newest first; limit 0 = all. */
+int rfd_store_jobs_json(struct rfd_store *s, unsigned limit, json_t **ret);
+json_t *rfd_job_record_to_json(const struct rfd_job_record *j);
+
+/* Certificates: the canonical JSON text exactly as signed and its PEM
+ * signature. seq is 1, 2, ... in issue order; prev_sha256 is the SHA-256 of
+ * the previous certificate's JSON text ("" for the first). */
+int rfd_store_cert_next_seq(struct rfd_store *s, int64_t *ret_seq, char ret_prev_sha256[static 65]);
+int rfd_store_cert_insert(struct rfd_store *s, const char *id, int64_t job_id, int64_t seq, const char *json_text,
+                          const char *sha256, const char *sig_pem, const char *signer_pem);
+/* Look up by full id or unique prefix (>= 4 characters): -ENOENT when none,
+ * -ENOTUNIQ when ambiguous. */
+int rfd_store_cert_get(struct rfd_store *s, const char *id_or_prefix, char **ret_id, char **ret_json,
+                       char **ret_sig_pem, char **ret_signer_pem);
+/* JSON array of {id, seq, job_id, created_at, sha256, serial, model, result}. */
+int rfd_store_certs_json(struct rfd_store *s, json_t **ret);
