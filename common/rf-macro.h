@@ -20,7 +20,7 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)        \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) /* NOLINT(bugprone-macro-parentheses) */ \
         static inline void func##p(type *p) {          \
                 if (*p)                                \
                         func(*p);                      \
