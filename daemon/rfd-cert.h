@@ -29,6 +29,11 @@ struct rfd_cert_input {
 /* Decide the result: 1 = erased, 0 = not erased; *reason gets the plain
  * French reason when not erased (static string or NULL). */
 int rfd_cert_result(const struct rfd_cert_input *in, const char **reason_fr);
+/* The same decision with the precise reason ("erreurs d'écriture sur 2
+ * zones ; une signature subsiste après effacement : ext4@1024"), the one
+ * the certificate carries: *ret_reason_fr is malloc'd, NULL when erased.
+ * signatures_after == NULL means the check was not done: not erased. */
+int rfd_cert_result_detail(const struct rfd_cert_input *in, char **ret_reason_fr);
 
 /* Build the certificate JSON object (id, seq and prev hash filled in). */
 int rfd_cert_build(const struct rfd_cert_input *in, const char *id, int64_t seq, const char *prev_sha256,

@@ -155,7 +155,7 @@ static void job_issue_certificate(struct rfd_job *job) {
                 .content_before = job->content_fr,
                 .job = &job->rec,
                 .run = &job->result,
-                .signatures_after = job->signatures_after ? job->signatures_after : empty,
+                .signatures_after = job->check_rc < 0 ? NULL : (job->signatures_after ? job->signatures_after : empty),
                 .bench_cert_sha256 = m->cert_sha256,
         };
         _cleanup_free_ char *id = NULL;
@@ -234,13 +234,13 @@ static void done_cb(evutil_socket_t fd, short what, void *userdata) {
                         .content_before = job->content_fr,
                         .job = &job->rec,
                         .run = &job->result,
-                        .signatures_after = job->signatures_after ? job->signatures_after : empty,
+                        .signatures_after = job->check_rc < 0 ? NULL : (job->signatures_after ? job->signatures_after : empty),
                         .bench_cert_sha256 = m->cert_sha256,
                 };
-                const char *why = NULL;
-                /* rfd_cert_result() looks at the final state: assume done. */
+                _cleanup_free_ char *why = NULL;
+                /* rfd_cert_result_detail() looks at the final state: assume done. */
                 job->rec.state = RFD_JOB_DONE;
-                if (rfd_cert_result(&in, &why) == 1) {
+                if (rfd_cert_result_detail(&in, &why) == 1) {
                         free(job->rec.result);
                         job->rec.result = strdup("erased");
                         set_reason(job, NULL);

@@ -187,7 +187,7 @@ int rfd_store_cert_get(struct rfd_store *s, const char *id_or_prefix, char **ret
         _cleanup_free_ char *id = NULL, *json = NULL, *sig = NULL, *signer = NULL;
         char key[CERT_ID_MAX + 1];
         size_t len;
-        int r, rows;
+        int r, rows = 0;
 
         if (!s || !id_or_prefix)
                 return -EINVAL;

@@ -24,8 +24,11 @@ int rfd_store_step(struct rfd_store *s, sqlite3_stmt *st);
 /* Step a statement that must not return rows. */
 int rfd_store_step_done(struct rfd_store *s, sqlite3_stmt *st);
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize);
-#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
+static inline void rfd_stmt_finalizep(sqlite3_stmt **st) {
+        if (*st)
+                (void) sqlite3_finalize(*st);
+}
+#define _cleanup_stmt_ _cleanup_(rfd_stmt_finalizep)
 
 /* Transactions: BEGIN IMMEDIATE ... COMMIT. The guard variable rolls back
  * when it goes out of scope without a successful commit:

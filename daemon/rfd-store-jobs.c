@@ -22,26 +22,32 @@ static bool verify_mode_valid(const char *mode) {
         return mode && (strcmp(mode, "full") == 0 || strcmp(mode, "sample") == 0);
 }
 
-/* The exceptions as JSON text: "[]" when j has none. */
-static int exceptions_text(const struct rfd_job_record *j, char **ret) {
-        if (j->exceptions && !json_is_array(j->exceptions))
-                return -EINVAL;
-        *ret = j->exceptions ? json_dumps(j->exceptions, JSON_COMPACT | JSON_SORT_KEYS) : strdup("[]");
-        return *ret ? 0 : -ENOMEM;
+static bool exceptions_valid(const struct rfd_job_record *j) {
+        return !j->exceptions || json_is_array(j->exceptions);
+}
+
+/* Bind the exceptions as JSON text: "[]" when j has none. */
+static void bind_exceptions(struct rfd_binder *b, const struct rfd_job_record *j) {
+        char *text = j->exceptions ? json_dumps(j->exceptions, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+        if (j->exceptions && !text) {
+                b->idx++;
+                if (b->rc == SQLITE_OK)
+                        b->rc = SQLITE_NOMEM;
+                return;
+        }
+        rfd_bind_text(b, text ? text : "[]"); /* copied */
+        free(text);
 }
 
 int rfd_store_job_insert(struct rfd_store *s, struct rfd_job_record *j) {
         _cleanup_tx_ struct rfd_store *tx = NULL;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        _cleanup_free_ char *exc = NULL;
         int r;
 
         if (!s || !j || !j->method || !verify_mode_valid(j->verify_mode) || j->verify_percent < 1 ||
-            j->verify_percent > 100)
+            j->verify_percent > 100 || !exceptions_valid(j))
                 return -EINVAL;
-        r = exceptions_text(j, &exc);
-        if (r < 0)
-                return r;
 
         int64_t now = (int64_t) rf_now_sec();
         r = rfd_store_tx_begin(s, &tx);
@@ -72,7 +78,7 @@ int rfd_store_job_insert(struct rfd_store *s, struct rfd_job_record *j) {
         rfd_bind_text(&b, j->reason);
         rfd_bind_text(&b, j->pattern_key);
         rfd_bind_text(&b, j->pattern_iv);
-        rfd_bind_text(&b, exc);
+        bind_exceptions(&b, j);
         if (b.rc != SQLITE_OK)
                 return rfd_store_errno(s, b.rc);
         r = rfd_store_step_done(s, st);
@@ -103,15 +109,11 @@ static int check_set_once(sqlite3_stmt *st, int col, const char *new_value) {
 int rfd_store_job_update(struct rfd_store *s, const struct rfd_job_record *j) {
         _cleanup_tx_ struct rfd_store *tx = NULL;
         _cleanup_stmt_ sqlite3_stmt *sel = NULL, *upd = NULL;
-        _cleanup_free_ char *exc = NULL;
         enum rfd_job_state old_state;
         int r;
 
-        if (!s || !j || !rfd_job_state_to_string(j->state) || !result_valid(j->result))
+        if (!s || !j || !rfd_job_state_to_string(j->state) || !result_valid(j->result) || !exceptions_valid(j))
                 return -EINVAL;
-        r = exceptions_text(j, &exc);
-        if (r < 0)
-                return r;
 
         r = rfd_store_tx_begin(s, &tx);
         if (r < 0)
@@ -158,7 +160,7 @@ int rfd_store_job_update(struct rfd_store *s, const struct rfd_job_record *j) {
         rfd_bind_u64(&b, j->bytes_verified);
         rfd_bind_text(&b, j->result);
         rfd_bind_text(&b, j->reason);
-        rfd_bind_text(&b, exc);
+        bind_exceptions(&b, j);
         rfd_bind_text(&b, j->pattern_key);
         rfd_bind_text(&b, j->pattern_iv);
         rfd_bind_text(&b, j->certificate_id);
@@ -170,38 +172,44 @@ int rfd_store_job_update(struct rfd_store *s, const struct rfd_job_record *j) {
         return rfd_store_tx_commit(&tx);
 }
 
+static void job_record_clearp(struct rfd_job_record **j) {
+        if (*j)
+                rfd_job_record_clear(*j);
+}
+
 static int job_from_row(sqlite3_stmt *st, struct rfd_job_record *ret) {
-        _cleanup_(rfd_job_record_clear) struct rfd_job_record j = {};
+        /* Fill ret in place; the guard empties it again on any error. */
+        _cleanup_(job_record_clearp) struct rfd_job_record *j = ret;
         json_error_t err;
         int r;
 
-        j.id = sqlite3_column_int64(st, 0);
-        j.device_id = sqlite3_column_int64(st, 1);
-        if ((r = rfd_column_strdup(st, 2, &j.bay)) < 0 || (r = rfd_column_strdup(st, 3, &j.devnode)) < 0)
+        *j = (struct rfd_job_record) {};
+        j->id = sqlite3_column_int64(st, 0);
+        j->device_id = sqlite3_column_int64(st, 1);
+        if ((r = rfd_column_strdup(st, 2, &j->bay)) < 0 || (r = rfd_column_strdup(st, 3, &j->devnode)) < 0)
                 return r;
-        if (rfd_job_state_from_string((const char *) sqlite3_column_text(st, 4), &j.state) < 0)
+        if (rfd_job_state_from_string((const char *) sqlite3_column_text(st, 4), &j->state) < 0)
                 return -EBADMSG;
-        if ((r = rfd_column_strdup(st, 5, &j.method)) < 0 || (r = rfd_column_strdup(st, 6, &j.verify_mode)) < 0)
+        if ((r = rfd_column_strdup(st, 5, &j->method)) < 0 || (r = rfd_column_strdup(st, 6, &j->verify_mode)) < 0)
                 return r;
-        j.verify_percent = (unsigned) MIN(rfd_column_u64(st, 7), 100u);
-        j.created_at = sqlite3_column_int64(st, 8);
-        j.started_at = sqlite3_column_int64(st, 9);
-        j.ended_at = sqlite3_column_int64(st, 10);
-        j.size = rfd_column_u64(st, 11);
-        j.bytes_written = rfd_column_u64(st, 12);
-        j.bytes_verified = rfd_column_u64(st, 13);
-        if ((r = rfd_column_strdup(st, 14, &j.result)) < 0 || (r = rfd_column_strdup(st, 15, &j.reason)) < 0 ||
-            (r = rfd_column_strdup(st, 16, &j.pattern_key)) < 0 ||
-            (r = rfd_column_strdup(st, 17, &j.pattern_iv)) < 0 ||
-            (r = rfd_column_strdup(st, 19, &j.certificate_id)) < 0)
+        j->verify_percent = (unsigned) MIN(rfd_column_u64(st, 7), 100u);
+        j->created_at = sqlite3_column_int64(st, 8);
+        j->started_at = sqlite3_column_int64(st, 9);
+        j->ended_at = sqlite3_column_int64(st, 10);
+        j->size = rfd_column_u64(st, 11);
+        j->bytes_written = rfd_column_u64(st, 12);
+        j->bytes_verified = rfd_column_u64(st, 13);
+        if ((r = rfd_column_strdup(st, 14, &j->result)) < 0 || (r = rfd_column_strdup(st, 15, &j->reason)) < 0 ||
+            (r = rfd_column_strdup(st, 16, &j->pattern_key)) < 0 ||
+            (r = rfd_column_strdup(st, 17, &j->pattern_iv)) < 0 ||
+            (r = rfd_column_strdup(st, 19, &j->certificate_id)) < 0)
                 return r;
         const char *exc = (const char *) sqlite3_column_text(st, 18);
-        j.exceptions = json_loads(exc ? exc : "[]", JSON_REJECT_DUPLICATES, &err);
-        if (!json_is_array(j.exceptions))
+        j->exceptions = json_loads(exc ? exc : "[]", JSON_REJECT_DUPLICATES, &err);
+        if (!json_is_array(j->exceptions))
                 return -EBADMSG;
 
-        *ret = j;
-        j = (struct rfd_job_record) {};
+        TAKE_PTR(j);
         return 0;
 }
 
