@@ -286,7 +286,7 @@ int rfd_job_new(struct rfd_manager *m, struct rfd_dev *d, const char *bay, int f
                 return r;
         }
         (void) wipe_device_probe_content(job->device);
-        job->content_fr = wipe_content_summary(&job->device->content, true);
+        job->content_fr = rfd_content_summary(job->device);
 
         uint64_t size = 0;
         unsigned lss = 0;

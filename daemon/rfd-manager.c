@@ -8,6 +8,7 @@
 #include <libudev.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rf-cms.h"
@@ -168,6 +169,14 @@ int rfd_manager_start_job(struct rfd_manager *m, struct rfd_dev *d, const char *
         r = wipe_open_exclusive(d->dev->devnode, &fd, refusal);
         if (r < 0)
                 return 1;
+        /* The node must still be the device that was checked. */
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != d->dev->devnum) {
+                refusal->code = WIPE_REFUSAL_BUSY;
+                snprintf(refusal->detail, sizeof(refusal->detail), "%s",
+                         "le périphérique a changé entre le contrôle et l'ouverture");
+                return 1;
+        }
 
         struct rfd_job *job = NULL;
         r = rfd_job_new(m, d, b ? b->name : NULL, fd, mode, percent, &job);
@@ -221,12 +230,18 @@ void rfd_manager_job_finished(struct rfd_manager *m, struct rfd_job *job) {
         rfd_job_free(job);
 }
 
+char *rfd_content_summary(const struct wipe_device *dev) {
+        if (!dev->content_probed)
+                return strdup("contenu non examiné (lecture impossible)");
+        return wipe_content_summary(&dev->content, true);
+}
+
 static void device_inserted(struct rfd_manager *m, struct rfd_dev *d, bool at_startup) {
         (void) wipe_device_probe_content(d->dev);
         dev_assign_bay(m, d);
         d->at_startup = at_startup;
         struct rfd_bay *b = rfd_manager_bay_of(m, d);
-        _cleanup_free_ char *summary = wipe_content_summary(&d->dev->content, true);
+        _cleanup_free_ char *summary = rfd_content_summary(d->dev);
 
         if (!b) {
                 rfd_log_dev(LOG_INFO, NULL, d->dev->devnode, 0, "device on no bay (%s), left alone",

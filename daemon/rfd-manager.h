@@ -133,6 +133,9 @@ int rfd_manager_start_job(struct rfd_manager *m, struct rfd_dev *d, const char *
 /* Called by rfd-job.c when a job reached its final state. */
 void rfd_manager_job_finished(struct rfd_manager *m, struct rfd_job *job);
 
+/* What was on the drive, in French, or why it is not known. */
+char *rfd_content_summary(const struct wipe_device *dev);
+
 /* rfd-udev.c */
 int rfd_udev_start(struct rfd_manager *m);
 void rfd_udev_stop(struct rfd_manager *m);

@@ -90,6 +90,16 @@ bool wipe_device_is_candidate(struct udev_device *d);
  * device read-only without O_EXCL. */
 int wipe_device_probe_content(struct wipe_device *dev);
 
+/* Free what c holds (e.g. dev->content) and reset it to empty. */
+void wipe_content_clear(struct wipe_content *c);
+
+/* Make untrusted text (udev properties, sysfs attributes, on-disk labels)
+ * safe to show and to put in JSON: valid UTF-8 only, control characters and
+ * invalid bytes replaced by '?', surrounding white space trimmed, at most max
+ * bytes (cut on a character boundary). NULL when nothing is left or on
+ * allocation failure. */
+char *wipe_sanitize_text(const char *s, size_t max);
+
 /* One line for technicians: "GPT : NTFS « Windows » 120 Go + ext4 + FAT32
  * « DATA »" (fr) / "GPT: NTFS 'Windows' 120 GB + ext4 + ..." (en); "vide"
  * / "empty" when nothing was found. french selects the language. */

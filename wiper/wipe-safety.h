@@ -46,6 +46,9 @@ struct wipe_safety_env {
         /* Paths whose backing disks are the bench's own ("/", "/boot", the
          * state directory, ...). NULL-terminated. Missing paths are skipped. */
         const char *const *protected_paths;
+        /* One more protected path (the state directory; may be NULL), set by
+         * wipe_safety_env_default() so that no array has to be built. */
+        const char *extra_protected_path;
         /* Extra protected devices by number (tests; may be NULL/0). */
         const dev_t *protected_devnums;
         size_t n_protected_devnums;
