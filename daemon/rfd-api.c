@@ -455,9 +455,13 @@ int rfd_api_new(struct rfd_manager *m, const char *socket_path, struct rfd_api *
                 rfd_api_free(api);
                 return -ENOMEM;
         }
-        evhttp_set_max_body_size(api->http, MAX_BODY);
+        /* Bodies up to 1 MiB are read so that anything over MAX_BODY gets a
+         * JSON error document; beyond, libevent answers 413 itself. */
+        evhttp_set_max_body_size(api->http, 1024 * 1024);
         evhttp_set_max_headers_size(api->http, 16 * 1024);
-        evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+        /* Every method reaches the router, which answers 405 with JSON. */
+        evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                                      EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
         evhttp_set_timeout(api->http, 60);
         evhttp_set_gencb(api->http, request_cb, api);
 
