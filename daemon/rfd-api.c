@@ -281,7 +281,7 @@ static void h_jobs(struct route_ctx *c) {
                 struct rfd_job_record rec = { 0 };
                 if (rfd_store_job_get(m->store, id, &rec) < 0)
                         return send_not_found(c->req, "travail inconnu", "unknown job");
-                json_t *v = rfd_job_record_to_json(&rec);
+                json_t *v = rfd_job_record_view(m, &rec);
                 rfd_job_record_clear(&rec);
                 return send_json(c->req, 200, json_pack("{s:o}", "job", v));
         }

@@ -85,7 +85,10 @@ json_t *rfd_job_record_view(struct rfd_manager *m, const struct rfd_job_record *
         for (struct rfd_job *j = m->jobs; j; j = j->next)
                 if (j->rec.id == rec->id)
                         return rfd_job_to_json(j);
-        return rfd_job_record_to_json(rec);
+        json_t *v = rfd_job_record_to_json(rec), *dev = NULL;
+        if (v && rec->device_id > 0 && rfd_store_device_brief(m->store, rec->device_id, &dev) >= 0)
+                json_object_set_new(v, "device", dev);
+        return v;
 }
 
 static void job_publish(struct rfd_job *job) {

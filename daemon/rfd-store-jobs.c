@@ -234,6 +234,34 @@ int rfd_store_job_get(struct rfd_store *s, int64_t id, struct rfd_job_record *re
         return job_from_row(st, ret);
 }
 
+int rfd_store_device_brief(struct rfd_store *s, int64_t id, json_t **ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (!s || !ret)
+                return -EINVAL;
+        int r = rfd_store_prepare(s, "SELECT vendor, model, serial, identity_source FROM devices WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        struct rfd_binder b = rfd_binder_init(st);
+        rfd_bind_int(&b, id);
+        if (b.rc != SQLITE_OK)
+                return rfd_store_errno(s, b.rc);
+        r = rfd_store_step(s, st);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        json_t *o = json_object();
+        if (!o)
+                return -ENOMEM;
+        static const char *const keys[] = { "vendor", "model", "serial", "identity_source" };
+        for (int i = 0; i < 4; i++) {
+                const unsigned char *t = sqlite3_column_text(st, i);
+                json_object_set_new(o, keys[i], t ? json_string((const char *) t) : json_null());
+        }
+        *ret = o;
+        return 0;
+}
+
 int rfd_store_jobs_json(struct rfd_store *s, unsigned limit, json_t **ret) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         _cleanup_json_ json_t *arr = NULL;
@@ -257,7 +285,10 @@ int rfd_store_jobs_json(struct rfd_store *s, unsigned limit, json_t **ret) {
                 r = job_from_row(st, &j);
                 if (r < 0)
                         return r;
-                if (json_array_append_new(arr, rfd_job_record_to_json(&j)) < 0)
+                json_t *v = rfd_job_record_to_json(&j), *dev = NULL;
+                if (v && j.device_id > 0 && rfd_store_device_brief(s, j.device_id, &dev) >= 0)
+                        json_object_set_new(v, "device", dev);
+                if (json_array_append_new(arr, v) < 0)
                         return -ENOMEM;
         }
         if (r < 0)

@@ -74,6 +74,8 @@ int rfd_store_job_get(struct rfd_store *s, int64_t id, struct rfd_job_record *re
 /* JSON array of jobs, newest first; limit 0 = all. */
 int rfd_store_jobs_json(struct rfd_store *s, unsigned limit, json_t **ret);
 json_t *rfd_job_record_to_json(const struct rfd_job_record *j);
+/* {vendor, model, serial, identity_source} of a recorded device. */
+int rfd_store_device_brief(struct rfd_store *s, int64_t id, json_t **ret);
 
 /* Certificates: the canonical JSON text exactly as signed and its PEM
  * signature. seq is 1, 2, ... in issue order; prev_sha256 is the SHA-256 of

@@ -84,7 +84,7 @@ json_t *rfd_view_bay(struct rfd_manager *m, size_t i) {
                 struct rfd_job_record rec = { 0 };
                 if (rfd_store_job_get(m->store, b->last_job_id, &rec) >= 0) {
                         json_decref(job);
-                        job = rfd_job_record_to_json(&rec);
+                        job = rfd_job_record_view(m, &rec);
                         state = rfd_job_state_to_string(rec.state);
                         rfd_job_record_clear(&rec);
                 } else
