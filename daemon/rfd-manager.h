@@ -84,6 +84,8 @@ struct rfd_manager {
         struct udev *udev;
         struct udev_monitor *monitor;
         struct event *monitor_ev;
+        struct udev_monitor *kernel_monitor;
+        struct event *kernel_monitor_ev;
         bool monitor_kernel_only;
 
         struct rfd_bay *bays;

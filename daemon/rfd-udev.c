@@ -8,6 +8,8 @@
 #include <libudev.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "rf-macro.h"
@@ -40,19 +42,58 @@ static void handle_device(struct rfd_manager *m, struct udev_device *ud, const c
         rfd_manager_device_event(m, action, dev);
 }
 
-static void monitor_cb(evutil_socket_t fd, short what, void *userdata) {
-        struct rfd_manager *m = userdata;
+/* Is systemd-udevd there to process events? Its control socket answers. */
+static bool udevd_alive(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/udev/control" };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return false;
+        return connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+}
 
+static void drain(struct rfd_manager *m, struct udev_monitor *mon, bool kernel) {
         for (;;) {
-                struct udev_device *ud = udev_monitor_receive_device(m->monitor);
+                struct udev_device *ud = udev_monitor_receive_device(mon);
                 if (!ud)
                         break;
                 const char *action = udev_device_get_action(ud);
-                rfd_log(LOG_DEBUG, "uevent %s %s", action ? action : "?", udev_device_get_sysname(ud));
-                if (action)
+                rfd_log(LOG_DEBUG, "%s uevent %s %s", kernel ? "kernel" : "udev", action ? action : "?",
+                        udev_device_get_sysname(ud));
+                /* Kernel events are used only while udevd is away; otherwise
+                 * udevd's own event follows with the device's properties. */
+                if (action && (!kernel || !udevd_alive()))
                         handle_device(m, ud, action);
                 udev_device_unref(ud);
         }
+}
+
+static void monitor_cb(evutil_socket_t fd, short what, void *userdata) {
+        struct rfd_manager *m = userdata;
+        drain(m, m->monitor, false);
+}
+
+static void kernel_monitor_cb(evutil_socket_t fd, short what, void *userdata) {
+        struct rfd_manager *m = userdata;
+        drain(m, m->kernel_monitor, true);
+}
+
+static int monitor_open(struct rfd_manager *m, const char *source, event_callback_fn cb, struct udev_monitor **ret_mon,
+                        struct event **ret_ev) {
+        struct udev_monitor *mon = udev_monitor_new_from_netlink(m->udev, source);
+        if (!mon)
+                return -EIO;
+        *ret_mon = mon;
+        int r = udev_monitor_filter_add_match_subsystem_devtype(mon, "block", "disk");
+        if (r < 0)
+                return r;
+        (void) udev_monitor_set_receive_buffer_size(mon, 8 * 1024 * 1024);
+        r = udev_monitor_enable_receiving(mon);
+        if (r < 0)
+                return r;
+        *ret_ev = event_new(m->base, udev_monitor_get_fd(mon), EV_READ | EV_PERSIST, cb, m);
+        if (!*ret_ev || event_add(*ret_ev, NULL) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 static int enumerate(struct rfd_manager *m) {
@@ -83,25 +124,16 @@ int rfd_udev_start(struct rfd_manager *m) {
         if (!m->udev)
                 return -ENOMEM;
 
-        /* Without udevd nobody forwards "udev" events: listen to the kernel. */
-        m->monitor_kernel_only = access("/run/udev/control", F_OK) < 0;
+        m->monitor_kernel_only = !udevd_alive();
         if (m->monitor_kernel_only)
                 rfd_log(LOG_WARNING, "systemd-udevd is not running: using kernel events, identities from sysfs");
 
-        m->monitor = udev_monitor_new_from_netlink(m->udev, m->monitor_kernel_only ? "kernel" : "udev");
-        if (!m->monitor)
-                return -EIO;
-        int r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "block", "disk");
+        int r = monitor_open(m, "udev", monitor_cb, &m->monitor, &m->monitor_ev);
         if (r < 0)
                 return r;
-        (void) udev_monitor_set_receive_buffer_size(m->monitor, 8 * 1024 * 1024);
-        r = udev_monitor_enable_receiving(m->monitor);
+        r = monitor_open(m, "kernel", kernel_monitor_cb, &m->kernel_monitor, &m->kernel_monitor_ev);
         if (r < 0)
                 return r;
-
-        m->monitor_ev = event_new(m->base, udev_monitor_get_fd(m->monitor), EV_READ | EV_PERSIST, monitor_cb, m);
-        if (!m->monitor_ev || event_add(m->monitor_ev, NULL) < 0)
-                return -ENOMEM;
 
         return enumerate(m);
 }
@@ -111,9 +143,17 @@ void rfd_udev_stop(struct rfd_manager *m) {
                 event_free(m->monitor_ev);
                 m->monitor_ev = NULL;
         }
+        if (m->kernel_monitor_ev) {
+                event_free(m->kernel_monitor_ev);
+                m->kernel_monitor_ev = NULL;
+        }
         if (m->monitor) {
                 udev_monitor_unref(m->monitor);
                 m->monitor = NULL;
+        }
+        if (m->kernel_monitor) {
+                udev_monitor_unref(m->kernel_monitor);
+                m->kernel_monitor = NULL;
         }
         if (m->udev) {
                 udev_unref(m->udev);
