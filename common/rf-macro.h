@@ -20,11 +20,13 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) /* NOLINT(bugprone-macro-parentheses) */ \
+/* NOLINTBEGIN(bugprone-macro-parentheses): 'type' is a type name */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)        \
         static inline void func##p(type *p) {          \
                 if (*p)                                \
                         func(*p);                      \
         }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static inline void freep(void *p) {
         free(*(void **) p);

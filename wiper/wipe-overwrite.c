@@ -311,6 +311,8 @@ static int run_ex(int fd, uint64_t size, unsigned sector_size, const struct wipe
         run.size = size;
         run.sector_size = sector_size;
         run.block_size = opts->block_size ? opts->block_size : DEFAULT_BLOCK_SIZE;
+        if (run.block_size > size) /* small device: no need for big buffers */
+                run.block_size = (size_t) ((size + sector_size - 1) / sector_size * sector_size);
         run.n_threads = opts->generator_threads ? opts->generator_threads : default_threads();
         run.max_exceptions = opts->max_exceptions ? opts->max_exceptions : DEFAULT_MAX_EXCEPTIONS;
         run.opts = opts;
