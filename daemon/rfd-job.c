@@ -131,6 +131,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *userdata) {
                 job->last_done = done;
                 job->last_usec = now;
         }
+        /* Keep the record close to the truth: after a crash the interrupted
+         * job shows how far it went. */
+        if (++job->ticks % 10 == 0)
+                job_store(job);
         job_publish(job);
         rfd_events_publish_bay_name(job->m, job->rec.bay);
 }

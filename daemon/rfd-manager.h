@@ -74,6 +74,7 @@ struct rfd_job {
         uint64_t last_usec;
         double rate;                   /* bytes/s, smoothed */
         int last_phase;
+        unsigned ticks;
         struct rfd_job *next;
 };
 

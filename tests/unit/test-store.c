@@ -324,8 +324,9 @@ static void test_jobs_json(void **state) {
         const json_t *j = json_array_get(all, 1);
         const char *keys[] = { "id", "bay", "devnode", "device_id", "state", "method", "verify_mode", "verify_percent",
                                "created_at", "started_at", "ended_at", "size", "bytes_written", "bytes_verified",
-                               "result", "reason", "exceptions", "pattern", "certificate_id" };
+                               "result", "reason", "exceptions", "pattern", "certificate_id", "device" };
         assert_int_equal(json_object_size(j), ELEMENTSOF(keys));
+        assert_string_equal(rf_json_str(json_object_get(j, "device"), "serial"), "S1");
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 assert_non_null(json_object_get(j, keys[i]));
         assert_string_equal(rf_json_str(j, "state"), "erasing");

@@ -1,0 +1,328 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# demo/run-demo.sh — un banc de reconditionnement de démonstration, de zéro,
+# sur une machine Debian 12, en root :
+#   - installe les dépendances (apt-get) et compile refurb (meson, ninja) ;
+#   - fabrique trois « disques donnés » (images de 256 Mio : GPT avec NTFS
+#     « Windows », ext4 « home » et FAT32 « DATA » remplis de faux documents) ;
+#   - configure trois baies automatiques sur des périphériques loop libres et
+#     démarre refurbd ;
+#   - « branche » les disques un par un (losetup), suit l'effacement, puis
+#     affiche, exporte et vérifie (openssl cms -verify) les certificats ;
+#   - arrête tout en partant (démon, périphériques loop, udevd s'il l'a lancé).
+# Relançable à volonté. Tout ce qu'elle produit est dans demo/work/.
+#
+#   sudo ./demo/run-demo.sh            la démonstration
+#   sudo ./demo/run-demo.sh --propre   efface d'abord demo/work/ (état, certificats)
+set -euo pipefail
+
+DEMO=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$DEMO/.." && pwd)
+WORK=$DEMO/work
+B=${RF_BUILDDIR:-$SRC/build}
+REFURBD=$B/daemon/refurbd
+REFURBCTL=$B/cli/refurbctl
+SOCKET=$WORK/api.sock
+CONF=$WORK/refurbd.conf
+LOG=$WORK/refurbd.log
+LOCKDIR=/run/refurb-tests/loops
+N_DISKS=3
+SIZE_MB=256
+export PATH="$PATH:/usr/sbin:/sbin"
+
+if [[ -t 1 ]]; then GRAS=$'\033[1m' PALE=$'\033[2m' NORMAL=$'\033[0m'; else GRAS='' PALE='' NORMAL=''; fi
+titre() { printf '\n%s== %s%s\n' "$GRAS" "$*" "$NORMAL"; }
+dire() { printf '   %s\n' "$*"; }
+cmd() { printf '   %s$ %s%s\n' "$PALE" "$*" "$NORMAL"; }
+echec() { printf '\nÉCHEC : %s\n' "$*" >&2; exit 1; }
+ctl() { "$REFURBCTL" --socket "$SOCKET" --lang fr "$@"; }
+
+case ${1:-} in
+"") ;;
+--propre) PROPRE=1 ;;
+-h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) echo "usage : $0 [--propre]" >&2; exit 2 ;;
+esac
+
+if [[ $(id -u) != 0 ]]; then
+        echo "Cette démonstration doit être lancée en root (périphériques loop, udevd) :" >&2
+        echo "    sudo $0" >&2
+        exit 1
+fi
+
+DAEMON_PID=
+UDEVD_PID=
+LOOPS=()
+
+nettoyer() {
+        local rc=$? n
+        set +e
+        trap - EXIT INT TERM
+        titre "Rangement du banc"
+        if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+                dire "arrêt de refurbd (SIGTERM)"
+                kill -TERM "$DAEMON_PID"
+                for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$DAEMON_PID" 2>/dev/null
+                wait "$DAEMON_PID" 2>/dev/null
+        fi
+        rm -f "$WORK/refurbd.pid"
+        for n in "${LOOPS[@]}"; do
+                if [[ $(cat "/sys/block/${n#/dev/}/loop/backing_file" 2>/dev/null) == "$WORK"/* ]]; then
+                        dire "débranchement de $n"
+                        losetup -d "$n"
+                fi
+                [[ $(cat "$LOCKDIR/${n#/dev/}" 2>/dev/null) == "$$" ]] && rm -f "$LOCKDIR/${n#/dev/}"
+        done
+        if [[ -n $UDEVD_PID ]]; then
+                dire "arrêt de systemd-udevd (lancé par la démonstration)"
+                kill -TERM "$UDEVD_PID" 2>/dev/null
+                wait "$UDEVD_PID" 2>/dev/null
+        fi
+        if (( rc == 0 )); then
+                titre "Fin de la démonstration"
+                dire "Certificats : $WORK/certificats/   journal du démon : $LOG"
+        else
+                printf '\nLa démonstration s\047est arrêtée sur une erreur (code %s).\n' "$rc" >&2
+                [[ -s $LOG ]] && { echo "Fin du journal de refurbd ($LOG) :" >&2; tail -n 30 "$LOG" >&2; }
+        fi
+        exit "$rc"
+}
+trap nettoyer EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------
+titre "Installation des dépendances (apt-get)"
+bash "$SRC/tests/run-all.sh" deps
+
+titre "Compilation de refurb (meson + ninja, dans $B)"
+if [[ ! -f $B/build.ninja ]]; then
+        cmd "meson setup $B"
+        meson setup "$B" >/dev/null
+fi
+cmd "ninja -C $B"
+ninja -C "$B" >/dev/null || { ninja -C "$B"; echec "la compilation a échoué"; }
+[[ -x $REFURBD && -x $REFURBCTL ]] || echec "refurbd ou refurbctl introuvable dans $B"
+dire "refurbd et refurbctl compilés"
+
+# ---------------------------------------------------------------------------
+titre "Préparation de demo/work/"
+# Ce qu'une exécution précédente interrompue aurait laissé.
+if [[ -f $WORK/refurbd.pid ]]; then
+        old=$(cat "$WORK/refurbd.pid")
+        if [[ -n $old ]] && [[ $(readlink -f "/proc/$old/exe" 2>/dev/null) == "$(readlink -f "$REFURBD")" ]]; then
+                dire "arrêt d'un refurbd resté d'une exécution précédente (pid $old)"
+                kill -TERM "$old" 2>/dev/null || true
+                for _ in $(seq 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+        fi
+        rm -f "$WORK/refurbd.pid"
+fi
+for f in /sys/block/loop*/loop/backing_file; do
+        [[ -e $f ]] || continue
+        if [[ $(cat "$f") == "$WORK"/* ]]; then
+                n=/dev/$(basename "$(dirname "$(dirname "$f")")")
+                dire "débranchement de $n, resté d'une exécution précédente"
+                losetup -d "$n" || true
+        fi
+done
+if [[ ${PROPRE:-0} == 1 ]]; then
+        dire "--propre : suppression de $WORK"
+        rm -rf "$WORK"
+fi
+mkdir -p "$WORK"
+rm -rf "$WORK/certificats"
+mkdir -p "$WORK/certificats"
+
+titre "Fabrication de $N_DISKS disques donnés ($SIZE_MB Mio chacun)"
+declare -a MARKERS
+for i in $(seq "$N_DISKS"); do
+        MARKERS[i]=$(bash "$SRC/tests/lib/make-donor-disk.sh" "$WORK/donneur-$i.img" "$SIZE_MB")
+        dire "donneur-$i.img : GPT, NTFS « Windows », ext4 « home », FAT32 « DATA » ; données secrètes : ${MARKERS[i]}"
+done
+
+# ---------------------------------------------------------------------------
+titre "udev"
+if udevadm control --ping -t 2 >/dev/null 2>&1; then
+        dire "systemd-udevd tourne déjà"
+else
+        for u in /lib/systemd/systemd-udevd /usr/lib/systemd/systemd-udevd; do [[ -x $u ]] && break; done
+        dire "démarrage de $u"
+        "$u" >"$WORK/udevd.log" 2>&1 &
+        UDEVD_PID=$!
+        for _ in $(seq 100); do udevadm control --ping -t 1 >/dev/null 2>&1 && break; sleep 0.1; done
+        udevadm trigger --type=devices --subsystem-match=block --action=add >/dev/null 2>&1 || true
+fi
+udevadm settle -t 10 || true
+
+# Un nœud loop libre, qui existe, réservé (comme le font les tests) : la
+# configuration des baies doit le nommer avant le branchement. Pris à partir
+# de loop64, loin de ceux que `losetup -f` distribue (le plus petit libre),
+# pour que personne n'y attache autre chose par mégarde : une baie
+# automatique effacerait tout ce qu'on y branche.
+loop_libre() {
+        local s=/sys/block/loop$1
+        [[ -d $s ]] || return 0
+        [[ $(cat "$s/size") == 0 && ! -e $s/loop/backing_file ]]
+}
+reserver() {
+        local f=$LOCKDIR/loop$1 pid
+        (set -C; echo $$ >"$f") 2>/dev/null && return 0
+        pid=$(cat "$f" 2>/dev/null || true)
+        [[ $pid == "$$" ]] && return 1
+        [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && return 1
+        rm -f "$f"
+        (set -C; echo $$ >"$f") 2>/dev/null
+}
+nouveau_noeud() {
+        local n=${RF_LOOP_BASE:-64} m
+        mkdir -p "$LOCKDIR"
+        [[ -e $WORK/vide.img ]] || truncate -s 1M "$WORK/vide.img"
+        for ((m = n; m < n + 128; m++)); do
+                loop_libre "$m" || continue
+                reserver "$m" || continue
+                if [[ ! -d /sys/block/loop$m ]]; then
+                        losetup "/dev/loop$m" "$WORK/vide.img" && losetup -d "/dev/loop$m"
+                fi
+                for _ in $(seq 50); do [[ -b /dev/loop$m ]] && break; sleep 0.05; done
+                if [[ -b /dev/loop$m ]] && loop_libre "$m"; then
+                        NOEUD=/dev/loop$m
+                        return 0
+                fi
+                rm -f "$LOCKDIR/loop$m"
+        done
+        echec "aucun nœud loop libre trouvé"
+}
+
+titre "Choix de $N_DISKS nœuds loop libres pour les baies"
+for i in $(seq "$N_DISKS"); do
+        nouveau_noeud
+        LOOPS+=("$NOEUD")
+        dire "baie-$i : $NOEUD"
+done
+
+titre "Configuration du banc ($CONF)"
+{
+        cat <<EOF
+# Banc de démonstration — écrit par demo/run-demo.sh
+[Daemon]
+StateDirectory=$WORK/state
+APISocket=$SOCKET
+BenchName=banc-demo
+Organisation=Atelier Ordi 3.0 (démo)
+Location=Démonstration
+Technician=Démo
+
+[Erase]
+Verify=full
+EOF
+        for i in $(seq "$N_DISKS"); do
+                printf '\n[Bay baie-%d]\nMatchDevice=%s\nPolicy=auto\n' "$i" "${LOOPS[i - 1]}"
+        done
+} >"$CONF"
+sed 's/^/   | /' "$CONF"
+
+titre "Démarrage de refurbd"
+cmd "refurbd --config $CONF"
+printf '\n----- %s -----\n' "$(date)" >>"$LOG"
+"$REFURBD" --config "$CONF" >>"$LOG" 2>&1 &
+DAEMON_PID=$!
+echo "$DAEMON_PID" >"$WORK/refurbd.pid"
+for _ in $(seq 200); do
+        kill -0 "$DAEMON_PID" 2>/dev/null || echec "refurbd s'est arrêté au démarrage (journal : $LOG)"
+        ctl status >/dev/null 2>&1 && break
+        sleep 0.05
+done
+ctl status >/dev/null 2>&1 || echec "refurbd ne répond pas sur $SOCKET"
+cmd "refurbctl --socket $SOCKET status"
+ctl status | sed 's/^/   /'
+
+titre "Les disques vus par le banc"
+cmd "refurbctl devices"
+ctl devices | sed 's/^/   /'
+cmd "refurbctl bays"
+ctl bays | sed 's/^/   /'
+
+# ---------------------------------------------------------------------------
+titre "Branchement des disques donnés"
+for i in $(seq "$N_DISKS"); do
+        n=${LOOPS[i - 1]}
+        dire "branchement du disque donneur-$i sur baie-$i ($n)…"
+        cmd "losetup $n $WORK/donneur-$i.img"
+        losetup "$n" "$WORK/donneur-$i.img"
+        sleep 1
+done
+
+titre "Effacement en cours (baies automatiques : rien à faire)"
+etat_baies() {
+        "$REFURBCTL" --socket "$SOCKET" --json bays | jq -r '
+          (.bays? // .) | map(
+            .name + " : " + .state +
+            (if .job.progress then " " + ((.job.progress.percent // 0) | floor | tostring) + " %"
+             else "" end)) | join("   ")'
+}
+fini=0
+for _ in $(seq 600); do
+        ligne=$(etat_baies)
+        printf '\r   %-100s' "$ligne"
+        if ! "$REFURBCTL" --socket "$SOCKET" --json bays |
+                jq -e '(.bays? // .) | all(.state | test("^(done|failed|cancelled|interrupted)$"))' >/dev/null; then
+                kill -0 "$DAEMON_PID" 2>/dev/null || echec "refurbd s'est arrêté pendant l'effacement"
+                sleep 0.5
+                continue
+        fi
+        fini=1
+        break
+done
+echo
+(( fini )) || echec "les effacements ne sont pas terminés après 5 minutes"
+cmd "refurbctl bays"
+ctl bays | sed 's/^/   /'
+cmd "refurbctl jobs"
+ctl jobs | sed 's/^/   /'
+
+titre "Les données des donneurs ont-elles disparu ?"
+for i in $(seq "$N_DISKS"); do
+        n=${LOOPS[i - 1]}
+        blockdev --flushbufs "$n" 2>/dev/null || true
+        c=$({ LC_ALL=C grep -a -o -F -- "${MARKERS[i]}" "$n" || true; } | wc -l)
+        if (( c == 0 )); then
+                dire "baie-$i : « ${MARKERS[i]} » introuvable sur $n — effacé"
+        else
+                echec "baie-$i : « ${MARKERS[i]} » encore présent $c fois sur $n"
+        fi
+done
+
+# ---------------------------------------------------------------------------
+titre "Certificats"
+cmd "refurbctl cert list"
+ctl cert list | sed 's/^/   /'
+mapfile -t IDS < <("$REFURBCTL" --socket "$SOCKET" --json jobs |
+        jq -r --argjson names "$(printf '%s\n' "${LOOPS[@]}" | jq -R . | jq -s .)" '
+          (.jobs? // .) | map(select(.devnode as $d | $names | index($d))) |
+          group_by(.devnode) | map(max_by(.id).certificate_id // empty) | .[]')
+(( ${#IDS[@]} == N_DISKS )) || echec "${#IDS[@]} certificat(s) pour $N_DISKS disques"
+for id in "${IDS[@]}"; do
+        titre "Certificat $id"
+        cmd "refurbctl cert show $id"
+        ctl cert show "$id" | sed 's/^/   /'
+done
+
+titre "Export et vérification avec openssl seul"
+for id in "${IDS[@]}"; do
+        cmd "refurbctl cert export $id --output $WORK/certificats"
+        ctl cert export "$id" --output "$WORK/certificats" | sed 's/^/   /'
+        (
+                cd "$WORK/certificats"
+                cmd "openssl cms -verify -binary -content $id.json -in $id.json.p7s -inform PEM -CAfile bench.crt -out /dev/null"
+                if openssl cms -verify -binary -content "$id.json" -in "$id.json.p7s" -inform PEM \
+                        -CAfile bench.crt -out /dev/null 2>"$WORK/openssl.err"; then
+                        dire "signature valide : $id.json"
+                else
+                        cat "$WORK/openssl.err" >&2
+                        echec "la signature de $id.json ne se vérifie pas"
+                fi
+        )
+done
+dire "Fichiers : $(cd "$WORK/certificats" && echo *)"
