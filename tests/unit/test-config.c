@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "rf-macro.h"
+#include "test-tmpdir.h"
 #include "rf-util.h"
 #include "rfd-config.h"
 
@@ -22,19 +23,11 @@ struct fixture {
         char dir[64];
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path);
-}
-
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
         if (!f)
                 return -1;
-        snprintf(f->dir, sizeof(f->dir), "/tmp/test-config.XXXXXX");
-        if (!mkdtemp(f->dir)) {
+        if (test_mkdtemp(f->dir, sizeof(f->dir), "test-config") < 0) {
                 free(f);
                 return -1;
         }
@@ -44,7 +37,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *f = *state;
-        nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        test_rm_rf(f->dir);
         free(f);
         return 0;
 }

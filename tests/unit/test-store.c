@@ -21,6 +21,7 @@
 #include "rf-cms.h"
 #include "rf-json.h"
 #include "rf-macro.h"
+#include "test-tmpdir.h"
 #include "rf-util.h"
 #include "rfd-cert.h"
 #include "rfd-store.h"
@@ -29,19 +30,11 @@ struct fixture {
         char dir[64];
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path);
-}
-
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
         if (!f)
                 return -1;
-        snprintf(f->dir, sizeof(f->dir), "/tmp/test-store.XXXXXX");
-        if (!mkdtemp(f->dir)) {
+        if (test_mkdtemp(f->dir, sizeof(f->dir), "test-store") < 0) {
                 free(f);
                 return -1;
         }
@@ -51,7 +44,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *f = *state;
-        nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        test_rm_rf(f->dir);
         free(f);
         return 0;
 }
