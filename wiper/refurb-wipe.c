@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* refurb-wipe: the overwrite engine on one device, without the daemon (for
- * network-booted PCs and benchmarks). */
+/* refurb-wipe: one erase run (firmware method with read-back, or the
+ * overwrite engine) on one device, without the daemon (for network-booted
+ * PCs and benchmarks). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <libudev.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include "rf-json.h"
 #include "rf-macro.h"
 #include "rf-util.h"
+#include "wipe-erase.h"
 #include "wipe-lock.h"
 #include "wipe-overwrite-internal.h"
 #include "wipe-overwrite.h"
@@ -27,6 +30,7 @@
 
 #define EXIT_INCOMPLETE 1
 #define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 3
 
 struct args {
         enum wipe_verify_mode verify;
@@ -37,6 +41,8 @@ struct args {
         bool yes;
         bool verify_only;
         bool have_key, have_iv;
+        enum wipe_erase_choice method;
+        unsigned validate_percent;
         uint8_t key[WIPE_KEY_SIZE];
         uint8_t iv[WIPE_IV_SIZE];
         const char *device;
@@ -47,7 +53,9 @@ struct target {
         uint64_t size;
         unsigned sector_size;
         bool direct;
-        char sysfs_dir[64];
+        bool block;
+        char sysfs_dir[128]; /* /sys/class/block/NAME: gone when the drive is unplugged */
+        char sysname[64];
 };
 
 struct reporter {
@@ -60,15 +68,18 @@ struct reporter {
 };
 
 static void usage(FILE *f, enum rf_lang lang) {
-        fprintf(f, "%s: refurb-wipe [--verify=full|sample|none] [--verify-percent=N] [--block-size=BYTES]\n"
-                   "                   [--threads=N] [--json] [--yes] DEVICE\n"
+        fprintf(f, "%s: refurb-wipe [--method=auto|overwrite] [--validate-percent=N] [--verify=full|sample|none]\n"
+                   "                   [--verify-percent=N] [--block-size=BYTES] [--threads=N] [--json] [--yes]\n"
+                   "                   DEVICE\n"
                    "       refurb-wipe --verify-only --key=HEX --iv=HEX [--verify=full|sample] [...] DEVICE\n",
                 "Usage");
         fputs(RF_TR(lang,
-                    "Efface DEVICE (disque entier ou fichier) par une passe du flux AES-256-CTR,\n"
-                    "vide le cache, puis relit et compare. Tout le contenu est détruit : --yes est requis.\n",
-                    "Erases DEVICE (whole disk or file) with one pass of the AES-256-CTR keystream,\n"
-                    "flushes the cache, then reads back and compares. Everything is destroyed: --yes is required.\n"),
+                    "Efface DEVICE (disque entier ou fichier) : commande d'effacement du disque vérifiée par\n"
+                    "relecture quand il en a une (--method=auto), sinon une passe du flux AES-256-CTR, vidage\n"
+                    "du cache, relecture et comparaison. Tout le contenu est détruit : --yes est requis.\n",
+                    "Erases DEVICE (whole disk or file): the drive's own erase command checked by reading back\n"
+                    "when it has one (--method=auto), else one pass of the AES-256-CTR keystream, a cache flush,\n"
+                    "a read-back and compare. Everything is destroyed: --yes is required.\n"),
               f);
 }
 
@@ -99,7 +110,7 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *ret) {
 /* 0: go on, 1: done (help), <0: usage error. */
 static int parse_args(int argc, char **argv, enum rf_lang lang, struct args *a) {
         enum { OPT_VERIFY = 0x100, OPT_PERCENT, OPT_BLOCK, OPT_THREADS, OPT_JSON, OPT_YES, OPT_VERIFY_ONLY, OPT_KEY,
-               OPT_IV };
+               OPT_IV, OPT_METHOD, OPT_VALIDATE };
         static const struct option options[] = {
                 { "verify", required_argument, NULL, OPT_VERIFY },
                 { "verify-percent", required_argument, NULL, OPT_PERCENT },
@@ -110,6 +121,8 @@ static int parse_args(int argc, char **argv, enum rf_lang lang, struct args *a) 
                 { "verify-only", no_argument, NULL, OPT_VERIFY_ONLY },
                 { "key", required_argument, NULL, OPT_KEY },
                 { "iv", required_argument, NULL, OPT_IV },
+                { "method", required_argument, NULL, OPT_METHOD },
+                { "validate-percent", required_argument, NULL, OPT_VALIDATE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -117,7 +130,7 @@ static int parse_args(int argc, char **argv, enum rf_lang lang, struct args *a) 
         uint64_t v = 0;
         int c;
 
-        *a = (struct args) { .verify = WIPE_VERIFY_FULL, .verify_percent = 10 };
+        *a = (struct args) { .verify = WIPE_VERIFY_FULL, .verify_percent = 10, .validate_percent = 10 };
         while ((c = getopt_long(argc, argv, "hV", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_VERIFY:
@@ -142,6 +155,27 @@ static int parse_args(int argc, char **argv, enum rf_lang lang, struct args *a) 
                                 return -EINVAL;
                         }
                         a->verify_percent = (unsigned) v;
+                        break;
+                case OPT_METHOD:
+                        if (strcmp(optarg, "auto") == 0)
+                                a->method = WIPE_ERASE_AUTO;
+                        else if (strcmp(optarg, "overwrite") == 0)
+                                a->method = WIPE_ERASE_OVERWRITE;
+                        else {
+                                fprintf(stderr, RF_TR(lang, "--method : « %s » inconnu (auto ou overwrite)\n",
+                                                      "--method: unknown '%s' (auto or overwrite)\n"),
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case OPT_VALIDATE:
+                        if (parse_uint(optarg, 100, &v) < 0) {
+                                fprintf(stderr, "%s\n",
+                                        RF_TR(lang, "--validate-percent : un entier de 0 à 100",
+                                              "--validate-percent: an integer from 0 to 100"));
+                                return -EINVAL;
+                        }
+                        a->validate_percent = (unsigned) v;
                         break;
                 case OPT_BLOCK:
                         if (parse_uint(optarg, 256 * MiB, &v) < 0 || v < 4096 || v % 4096 != 0) {
@@ -218,7 +252,7 @@ static int parse_args(int argc, char **argv, enum rf_lang lang, struct args *a) 
 
 static int open_block(const char *path, const struct stat *st, struct target *t, enum rf_lang lang) {
         struct wipe_refusal refusal = {};
-        char msg[512], attr[96];
+        char msg[512], attr[160];
 
         snprintf(t->sysfs_dir, sizeof(t->sysfs_dir), "/sys/dev/block/%u:%u", major(st->st_rdev),
                  minor(st->st_rdev));
@@ -229,6 +263,19 @@ static int open_block(const char *path, const struct stat *st, struct target *t,
                 fprintf(stderr, "%s\n", wipe_refusal_message(&refusal, path, lang, msg, sizeof(msg)));
                 return -ENOTBLK;
         }
+        /* Removal shows as this directory going away. */
+        char link[PATH_MAX];
+        ssize_t n = readlink(t->sysfs_dir, link, sizeof(link) - 1);
+        if (n > 0) {
+                link[n] = '\0';
+                const char *name = strrchr(link, '/');
+                name = name ? name + 1 : link;
+                if (strlen(name) < sizeof(t->sysname)) {
+                        memcpy(t->sysname, name, strlen(name) + 1);
+                        snprintf(t->sysfs_dir, sizeof(t->sysfs_dir), "/sys/class/block/%s", t->sysname);
+                }
+        }
+        t->block = true;
         int r = wipe_open_exclusive(path, &t->fd, &refusal);
         if (r < 0) {
                 fprintf(stderr, "%s\n", wipe_refusal_message(&refusal, path, lang, msg, sizeof(msg)));
@@ -403,38 +450,42 @@ static uint64_t rate(uint64_t bytes, double secs) {
         return secs > 0 ? (uint64_t) ((double) bytes / secs) : 0;
 }
 
-static int print_json(const struct args *a, const struct wipe_overwrite_opts *o,
-                      const struct wipe_overwrite_result *res, bool complete) {
+/* Members of the erase record that go into the output as they are. */
+static const char *const record_members[] = {
+        "result", "method", "category", "fallback_reason", "firmware", "plan", "validation", "hidden_area",
+        "health", "to_destroy", "caps", "commands", "commands_dropped", "error", "timings",
+};
+
+static int print_json(const struct args *a, const uint8_t *key_bytes, const uint8_t *iv_bytes, uint64_t size,
+                      const struct wipe_overwrite_result *res, enum wipe_stop stop, bool complete,
+                      const json_t *record) {
         char key[2 * WIPE_KEY_SIZE + 1], iv[2 * WIPE_IV_SIZE + 1];
-        _cleanup_json_ json_t *exc = json_array();
+        _cleanup_json_ json_t *exc = wipe_erase_exceptions_to_json(res);
 
         if (!exc)
                 return -ENOMEM;
-        rf_hex_encode(o->key, sizeof(o->key), key);
-        rf_hex_encode(o->iv, sizeof(o->iv), iv);
-        for (size_t i = 0; i < res->n_exceptions; i++) {
-                const struct wipe_exception *e = &res->exceptions[i];
-                json_t *j = json_pack("{s:s, s:I, s:I, s:o}", "kind", wipe_exception_kind_to_string(e->kind),
-                                      "offset", (json_int_t) e->offset, "length", (json_int_t) e->length, "error",
-                                      e->error ? json_string(strerror(e->error)) : json_null());
-                if (!j || json_array_append_new(exc, j) < 0)
-                        return -ENOMEM;
-        }
+        rf_hex_encode(key_bytes, WIPE_KEY_SIZE, key);
+        rf_hex_encode(iv_bytes, WIPE_IV_SIZE, iv);
         unsigned percent = a->verify == WIPE_VERIFY_FULL     ? 100
                            : a->verify == WIPE_VERIFY_SAMPLE ? a->verify_percent
                                                              : 0;
         _cleanup_json_ json_t *root = json_pack(
                 "{s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:i, s:i, s:f, s:f, s:f, s:I, s:I, s:s, s:b, s:O, s:b}",
-                "device", a->device, "size", (json_int_t) res->size, "key", key, "iv", iv, "bytes_written",
+                "device", a->device, "size", (json_int_t) size, "key", key, "iv", iv, "bytes_written",
                 (json_int_t) res->bytes_written, "bytes_verified", (json_int_t) res->bytes_verified, "verify_mode",
                 verify_name(a->verify), "verify_percent", (int) percent, "verify_percent_effective",
                 (int) res->verify_percent_effective, "write_seconds", res->write_seconds, "verify_seconds",
                 res->verify_seconds, "cpu_seconds", res->cpu_seconds, "write_bytes_per_second",
                 (json_int_t) rate(res->bytes_written, res->write_seconds), "verify_bytes_per_second",
-                (json_int_t) rate(res->bytes_verified, res->verify_seconds), "stop", wipe_stop_to_string(res->stop),
+                (json_int_t) rate(res->bytes_verified, res->verify_seconds), "stop", wipe_stop_to_string(stop),
                 "flushed", res->flushed, "exceptions", exc, "complete", complete);
         if (!root)
                 return -ENOMEM;
+        for (size_t i = 0; record && i < ELEMENTSOF(record_members); i++) {
+                json_t *v = json_object_get(record, record_members[i]);
+                if (v && json_object_set(root, record_members[i], v) < 0)
+                        return -ENOMEM;
+        }
         if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) < 0)
                 return -EIO;
         fputc('\n', stdout);
@@ -454,8 +505,10 @@ static const char *verify_label(const struct args *a, enum rf_lang lang, char *b
         }
 }
 
+/* The overwrite's figures and exceptions; then, with verdict, the
+ * one-line conclusion (the erase path prints wipe_erase_result_summary()). */
 static void print_summary(const struct args *a, const struct wipe_overwrite_result *res, bool complete,
-                          enum rf_lang lang) {
+                          bool verdict, enum rf_lang lang) {
         bool fr = lang == RF_LANG_FR;
         char w[32], wr[32], v[32], vr[32], ws[16], vs[16], cs[16];
 
@@ -480,6 +533,8 @@ static void print_summary(const struct args *a, const struct wipe_overwrite_resu
                         wipe_exception_kind_to_string(e->kind), e->offset, e->offset + e->length - 1,
                         e->error ? ", " : "", e->error ? strerror(e->error) : "");
         }
+        if (!verdict)
+                return;
 
         const char *what = a->verify_only ? RF_TR(lang, "vérification", "verification")
                                           : RF_TR(lang, "effacement", "erasure");
@@ -509,6 +564,124 @@ static void print_summary(const struct args *a, const struct wipe_overwrite_resu
                 fprintf(stderr, "%s\n",
                         RF_TR(lang, "Effacement INCOMPLET (voir les erreurs).",
                               "Erasure INCOMPLETE (see the errors)."));
+}
+
+/* The device model: from udev for a disk (its bus picks the firmware
+ * transport), a stand-in for a regular file or when udev has nothing. */
+static enum wipe_transport guess_transport(const char *sysname) {
+        if (strncmp(sysname, "nvme", 4) == 0)
+                return WIPE_TRANSPORT_NVME;
+        if (strncmp(sysname, "sd", 2) == 0)
+                return WIPE_TRANSPORT_SCSI;
+        if (strncmp(sysname, "vd", 2) == 0)
+                return WIPE_TRANSPORT_VIRTIO;
+        if (strncmp(sysname, "loop", 4) == 0)
+                return WIPE_TRANSPORT_LOOP;
+        return WIPE_TRANSPORT_UNKNOWN;
+}
+
+static int make_device(const char *path, const struct target *t, struct wipe_device **ret) {
+        if (t->block) {
+                struct udev *u = udev_new();
+                int r = u ? wipe_device_new(u, path, ret) : -ENOMEM;
+                udev_unref(u);
+                if (r >= 0)
+                        return 0;
+        }
+        struct wipe_device *d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        const char *base = strrchr(path, '/');
+        d->sysname = strdup(t->sysname[0] ? t->sysname : base ? base + 1 : path);
+        d->devnode = strdup(path);
+        d->size = t->size;
+        d->logical_sector_size = t->sector_size;
+        d->transport = t->block && d->sysname ? guess_transport(d->sysname) : WIPE_TRANSPORT_UNKNOWN;
+        if (!d->sysname || !d->devnode) {
+                wipe_device_free(d);
+                return -ENOMEM;
+        }
+        *ret = d;
+        return 0;
+}
+
+/* No daemon to persist the temporary ATA password: say it on the terminal
+ * (it is the well-known one, see docs/firmware-erase.md). */
+static int note_password_set(const char *serial, const char *password, void *userdata) {
+        const struct reporter *rep = userdata;
+        fprintf(stderr,
+                RF_TR(rep->lang, "\nMot de passe ATA temporaire « %s » posé sur le disque %s (retiré à la fin)\n",
+                      "\nTemporary ATA password '%s' set on drive %s (removed at the end)\n"),
+                password, serial);
+        return 0;
+}
+
+static void note_password_cleared(const char *serial, void *userdata) {
+        const struct reporter *rep = userdata;
+        fprintf(stderr,
+                RF_TR(rep->lang, "Mot de passe ATA retiré du disque %s\n", "ATA password removed from drive %s\n"),
+                serial);
+}
+
+static int exit_status(enum wipe_stop stop, bool complete) {
+        if (complete)
+                return EXIT_SUCCESS;
+        return stop == WIPE_STOP_CANCELLED || stop == WIPE_STOP_REMOVED ? EXIT_INTERRUPTED : EXIT_INCOMPLETE;
+}
+
+/* Verification of an earlier overwrite (--verify-only). */
+static int verify_only(const struct args *a, int fd, const struct target *t, const struct wipe_overwrite_opts *o,
+                       struct wipe_progress *progress, enum rf_lang lang) {
+        struct wipe_overwrite_result res = {};
+        int r = wipe_overwrite_verify_io(fd, t->size, t->sector_size, o, NULL, progress, &res);
+        if (r < 0)
+                return r;
+        bool complete = is_complete(a, &res, progress);
+        print_summary(a, &res, complete, true, lang);
+        if (a->json && print_json(a, o->key, o->iv, res.size, &res, res.stop, complete, NULL) < 0) {
+                fprintf(stderr, "refurb-wipe: %s\n", RF_TR(lang, "sortie JSON impossible", "cannot write JSON"));
+                complete = false;
+        }
+        r = exit_status(res.stop, complete);
+        wipe_overwrite_result_clear(&res);
+        return r;
+}
+
+/* The erase run: firmware method with read-back, or overwrite. */
+static int erase(const struct args *a, int fd, const struct target *t, struct wipe_erase_opts *eo,
+                 struct wipe_progress *progress, struct reporter *rep) {
+        enum rf_lang lang = rep->lang;
+        _cleanup_wipe_device_ struct wipe_device *dev = NULL;
+        struct wipe_erase_result er = {};
+
+        int r = make_device(a->device, t, &dev);
+        if (r >= 0)
+                r = wipe_erase_run(fd, dev, eo, progress, &er);
+        if (rep->line_open)
+                fputc('\n', stderr);
+        rep->line_open = false;
+        if (r < 0) {
+                wipe_erase_result_clear(&er);
+                return r;
+        }
+        bool complete = wipe_erase_result_complete(&er);
+        if (er.overwrite_ran)
+                print_summary(a, &er.overwrite, complete, false, lang);
+        _cleanup_free_ char *text = wipe_erase_result_summary(&er, lang == RF_LANG_FR);
+        if (text)
+                fputs(text, stderr);
+        if (a->json) {
+                _cleanup_json_ json_t *record = wipe_erase_result_to_json(&er);
+                if (!record || print_json(a, er.overwrite_key, er.overwrite_iv, er.size, &er.overwrite, er.stop,
+                                          complete, record) < 0) {
+                        fprintf(stderr, "refurb-wipe: %s\n",
+                                RF_TR(lang, "sortie JSON impossible", "cannot write JSON"));
+                        complete = false;
+                }
+        }
+        r = exit_status(er.stop, complete);
+        wipe_erase_result_clear(&er);
+        return r;
 }
 
 int main(int argc, char **argv) {
@@ -589,11 +762,24 @@ int main(int argc, char **argv) {
                 verify_label(&a, lang, vlabel, sizeof(vlabel)));
 
         struct wipe_progress progress = {};
-        struct wipe_overwrite_result res = {};
         if (a.verify_only)
-                r = wipe_overwrite_verify_io(fd, t.size, t.sector_size, &o, NULL, &progress, &res);
-        else
-                r = wipe_overwrite_run(fd, t.size, t.sector_size, &o, &progress, &res);
+                r = verify_only(&a, fd, &t, &o, &progress, lang);
+        else {
+                struct wipe_erase_opts eo;
+                r = wipe_erase_opts_init(&eo);
+                if (r >= 0) {
+                        eo.overwrite = o; /* key, iv, verify, block size, threads */
+                        eo.method = t.block ? a.method : WIPE_ERASE_OVERWRITE;
+                        eo.validate_percent = a.validate_percent;
+                        eo.cancel = &cancel;
+                        eo.sysfs_dir = o.sysfs_dir;
+                        eo.on_progress = on_progress;
+                        eo.password_set_before = note_password_set;
+                        eo.password_cleared = note_password_cleared;
+                        eo.userdata = &rep;
+                        r = erase(&a, fd, &t, &eo, &progress, &rep);
+                }
+        }
 
         pthread_kill(sigthread, SIGUSR1);
         pthread_join(sigthread, NULL);
@@ -605,13 +791,5 @@ int main(int argc, char **argv) {
                         strerror(-r));
                 return EXIT_INCOMPLETE;
         }
-
-        bool complete = is_complete(&a, &res, &progress);
-        print_summary(&a, &res, complete, lang);
-        if (a.json && print_json(&a, &o, &res, complete) < 0) {
-                fprintf(stderr, "refurb-wipe: %s\n", RF_TR(lang, "sortie JSON impossible", "cannot write JSON"));
-                complete = false;
-        }
-        wipe_overwrite_result_clear(&res);
-        return complete ? EXIT_SUCCESS : EXIT_INCOMPLETE;
+        return r;
 }
