@@ -73,8 +73,8 @@ static void check_exceptions(const struct wipe_overwrite_result *run, struct ver
                 fail(v, "le vidage du cache du disque a échoué", "le vidage du cache du disque a échoué");
 }
 
-static void check_verification(const struct rfd_cert_input *in, uint64_t size, struct verdict *v) {
-        const struct wipe_overwrite_result *run = in->run;
+static void check_verification(const struct rfd_cert_input *in, const struct wipe_overwrite_result *run, uint64_t size,
+                               struct verdict *v) {
         const char *mode = in->job->verify_mode;
 
         if (run->bytes_verified == 0) {
@@ -128,15 +128,49 @@ static void check_signatures(char *const *sigs, struct verdict *v) {
         v->n++;
 }
 
+/* A firmware erase: it counts only once the media was read back. */
+static void check_firmware(const struct wipe_erase_result *e, struct verdict *v) {
+        if (!e->firmware_ran) {
+                fail(v, "aucune méthode d'effacement n'a été appliquée", "aucune méthode d'effacement n'a été appliquée");
+                return;
+        }
+        if (!e->validation_ran) {
+                fail(v, "l'effacement matériel n'a pas été vérifié par relecture",
+                     "l'effacement matériel n'a pas été vérifié par relecture%s%s", e->validation_note[0] ? " : " : "",
+                     e->validation_note);
+                return;
+        }
+        if (!e->validation.passed)
+                fail(v, "la relecture après l'effacement matériel a échoué",
+                     "la relecture après l'effacement matériel a échoué : %s", e->validation.detail);
+}
+
+static void check_erase(const struct wipe_erase_result *e, struct verdict *v) {
+        if (e->error < 0)
+                fail(v, "erreur pendant l'effacement", "erreur pendant l'effacement : %s",
+                     e->error_detail[0] ? e->error_detail : strerror(-e->error));
+        if (e->hidden_remains)
+                fail(v, "une zone cachée du disque n'a pas été effacée",
+                     "effacé sauf une zone cachée de %" PRIu64 " secteurs%s%s", e->hidden_sectors,
+                     e->hidden_detail[0] ? " : " : "", e->hidden_detail);
+        if (!e->overwrite_ran)
+                check_firmware(e, v);
+        /* The orchestrator's own verdict must agree. */
+        if (v->n == 0 && !wipe_erase_result_complete(e))
+                fail(v, "effacement incomplet", "effacement incomplet");
+}
+
 static int evaluate(const struct rfd_cert_input *in, struct verdict *v) {
         const struct rfd_job_record *job;
         const struct wipe_overwrite_result *run;
+        enum wipe_stop stop;
 
-        if (!in || !in->job || !in->run)
+        if (!in || !in->job || (!in->run && !in->erase))
                 return -EINVAL;
         job = in->job;
-        run = in->run;
-        if (run->n_exceptions > 0 && !run->exceptions)
+        run = in->erase ? (in->erase->overwrite_ran ? &in->erase->overwrite : NULL) : in->run;
+        stop = in->erase ? in->erase->stop : run->stop;
+        if (run && run->n_exceptions > 0 && !run->exceptions)
                 return -EINVAL;
 
         /* Stopped before the end: that is the whole story. */
@@ -145,34 +179,40 @@ static int evaluate(const struct rfd_cert_input *in, struct verdict *v) {
                      job->reason ? job->reason : "");
                 return 0;
         }
-        if (run->stop == WIPE_STOP_REMOVED) {
+        if (stop == WIPE_STOP_REMOVED) {
                 fail(v, "disque retiré pendant le travail", "disque retiré pendant le travail");
                 return 0;
         }
-        if (run->stop == WIPE_STOP_CANCELLED || job->state == RFD_JOB_CANCELLED) {
+        if (stop == WIPE_STOP_CANCELLED || job->state == RFD_JOB_CANCELLED) {
                 fail(v, "travail annulé", "travail annulé");
                 return 0;
         }
-        if (run->stop == WIPE_STOP_TOO_MANY_ERRORS)
+        if (stop == WIPE_STOP_TOO_MANY_ERRORS)
                 fail(v, "trop d'erreurs : travail arrêté avant la fin", "trop d'erreurs : travail arrêté avant la fin");
-        else if (run->stop != WIPE_STOP_NONE)
-                fail(v, "travail arrêté avant la fin", "travail arrêté avant la fin (%d)", (int) run->stop);
+        else if (stop != WIPE_STOP_NONE)
+                fail(v, "travail arrêté avant la fin", "travail arrêté avant la fin (%d)", (int) stop);
 
-        check_exceptions(run, v);
+        if (in->erase)
+                check_erase(in->erase, v);
 
-        uint64_t size = run->size;
-        if (size == 0) {
-                fail(v, "taille du disque inconnue", "taille du disque inconnue (0 octet)");
-                return 0;
+        if (run) {
+                check_exceptions(run, v);
+                uint64_t size = run->size;
+                if (size == 0) {
+                        fail(v, "taille du disque inconnue", "taille du disque inconnue (0 octet)");
+                        return 0;
+                }
+                uint64_t expected = in->erase && in->erase->size ? in->erase->size
+                                    : (in->device && in->device->size ? in->device->size : job->size);
+                if (expected != 0 && expected != size)
+                        fail(v, "la taille effacée ne correspond pas à celle du disque",
+                             "la taille effacée (%" PRIu64 " octets) ne correspond pas à celle du disque (%" PRIu64 ")",
+                             size, expected);
+                if (run->bytes_written != size)
+                        fail(v, "écriture incomplète", "écriture incomplète : %" PRIu64 " octets écrits sur %" PRIu64,
+                             run->bytes_written, size);
+                check_verification(in, run, size, v);
         }
-        if ((job->size != 0 && job->size != size) || (in->device && in->device->size != 0 && in->device->size != size))
-                fail(v, "la taille effacée ne correspond pas à celle du disque",
-                     "la taille effacée (%" PRIu64 " octets) ne correspond pas à celle du disque (%" PRIu64 ")",
-                     size, in->device && in->device->size ? in->device->size : job->size);
-        if (run->bytes_written != size)
-                fail(v, "écriture incomplète", "écriture incomplète : %" PRIu64 " octets écrits sur %" PRIu64,
-                     run->bytes_written, size);
-        check_verification(in, size, v);
         check_signatures(in->signatures_after, v);
 
         /* A job that failed for a reason the run does not show (e.g. the
@@ -299,7 +339,7 @@ int rfd_cert_build(const struct rfd_cert_input *in, const char *id, int64_t seq,
         char hostname[256] = "";
         int r;
 
-        if (!in || !in->config || !in->device || !in->job || !in->run || !id || seq < 1 || !ret)
+        if (!in || !in->config || !in->device || !in->job || (!in->run && !in->erase) || !id || seq < 1 || !ret)
                 return -EINVAL;
         if (prev_sha256 && *prev_sha256 && strlen(prev_sha256) != 64)
                 return -EINVAL;
@@ -313,8 +353,46 @@ int rfd_cert_build(const struct rfd_cert_input *in, const char *id, int64_t seq,
         const struct rfd_config *c = in->config;
         const struct wipe_device *d = in->device;
         const struct rfd_job_record *j = in->job;
-        const struct wipe_overwrite_result *run = in->run;
+        const struct wipe_erase_result *e = in->erase;
+        const struct wipe_overwrite_result *run = e ? (e->overwrite_ran ? &e->overwrite : NULL) : in->run;
         bool full = rf_streq_ptr(j->verify_mode, "full");
+        bool firmware = e && !e->overwrite_ran && e->firmware_ran;
+        const char *category = e ? (erased ? wipe_erase_category_name(e->category) : "none") : "Clear";
+        char technique[256];
+        if (firmware)
+                snprintf(technique, sizeof(technique),
+                         "commande d'effacement du disque (%s), confirmée par relecture d'un échantillon",
+                         wipe_method_to_string(e->method));
+        else
+                snprintf(technique, sizeof(technique), "%s",
+                         "1 passe, flux AES-256-CTR (clé aléatoire propre au travail)");
+
+        json_t *sanitization = OBJECT(
+                { "category", json_string(category) },
+                { "standard", json_string("NIST SP 800-88 Rev. 2, IEEE 2883-2022") },
+                { "method", json_string(firmware ? wipe_method_to_string(e->method) : "overwrite") },
+                { "technique", json_string(technique) },
+                { "passes", firmware ? json_null() : json_integer(1) },
+                { "pattern", run ? OBJECT({ "algorithm", json_string("aes-256-ctr") },
+                                          { "key", str_or_null(j->pattern_key) },
+                                          { "iv", str_or_null(j->pattern_iv) })
+                                 : json_null() },
+                { "fallback_reason", e ? nonempty_or_null(e->fallback_reason) : json_null() });
+        json_t *verification;
+        if (run)
+                verification = OBJECT({ "method", json_string("read-back comparison with the pattern") },
+                                      { "mode", str_or_null(j->verify_mode) },
+                                      { "percent", json_integer(full ? 100 : run->verify_percent_effective) },
+                                      { "bytes_verified", u64(run->bytes_verified) },
+                                      { "signatures_found_after", signatures_json(in->signatures_after) });
+        else
+                verification = OBJECT(
+                        { "method", json_string("read-back of a keyed sample after the firmware erase") },
+                        { "mode", json_string("sample") },
+                        { "percent", json_integer(e ? e->validate_percent : 0) },
+                        { "bytes_verified", u64(e && e->validation_ran ? e->validation.bytes_read : 0) },
+                        { "expected", json_string(e ? wipe_fw_expect_to_string(e->validation_expect) : "none") },
+                        { "signatures_found_after", signatures_json(in->signatures_after) });
 
         json_t *doc = OBJECT(
                 { "format", json_string(CERT_FORMAT) },
@@ -342,27 +420,16 @@ int rfd_cert_build(const struct rfd_cert_input *in, const char *id, int64_t seq,
                                   { "devnode", str_or_null(j->devnode ? j->devnode : d->devnode) },
                                   { "bay", str_or_null(j->bay) },
                                   { "content_before", nonempty_or_null(in->content_before) }) },
-                { "sanitization",
-                  OBJECT({ "category", json_string("Clear") },
-                         { "standard", json_string("NIST SP 800-88 Rev. 2, IEEE 2883-2022") },
-                         { "method", json_string("overwrite") },
-                         { "technique", json_string("1 passe, flux AES-256-CTR (clé aléatoire propre au travail)") },
-                         { "passes", json_integer(1) },
-                         { "pattern", OBJECT({ "algorithm", json_string("aes-256-ctr") },
-                                             { "key", str_or_null(j->pattern_key) },
-                                             { "iv", str_or_null(j->pattern_iv) }) }) },
-                { "verification",
-                  OBJECT({ "method", json_string("read-back comparison with the pattern") },
-                         { "mode", str_or_null(j->verify_mode) },
-                         { "percent", json_integer(full ? 100 : run->verify_percent_effective) },
-                         { "bytes_verified", u64(run->bytes_verified) },
-                         { "signatures_found_after", signatures_json(in->signatures_after) }) },
+                { "sanitization", sanitization },
+                { "verification", verification },
                 { "job", OBJECT({ "id", json_integer(j->id) },
                                 { "started_at", time_or_null(j->started_at) },
                                 { "ended_at", time_or_null(j->ended_at) },
-                                { "bytes_written", u64(run->bytes_written) },
+                                { "bytes_written", u64(run ? run->bytes_written : 0) },
                                 { "state", str_or_null(rfd_job_state_to_string(j->state)) }) },
-                { "exceptions", exceptions_json(run) },
+                { "exceptions", run ? exceptions_json(run) : json_array() },
+                { "health", OBJECT({ "to_destroy", json_boolean(e && e->to_destroy) }) },
+                { "erase_record", e ? wipe_erase_result_to_json(e) : json_null() },
                 { "result", json_string(erased ? "erased" : "not-erased") },
                 { "result_reason", str_or_null(reason) });
         if (!doc)

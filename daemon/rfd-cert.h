@@ -8,6 +8,7 @@
 #include "rfd-config.h"
 #include "rfd-store.h"
 #include "wipe-device.h"
+#include "wipe-erase.h"
 #include "wipe-overwrite.h"
 
 /* The erasure certificate, first form: a JSON document (see
@@ -21,6 +22,11 @@ struct rfd_cert_input {
         const struct wipe_device *device;          /* identity as probed at insertion */
         const char *content_before;                /* summary of what was on it */
         const struct rfd_job_record *job;          /* final state, times, counters */
+        /* The whole erase run (firmware method, read-back, fallback,
+         * hidden areas, health). When NULL, run alone describes an
+         * overwrite-only job. */
+        const struct wipe_erase_result *erase;
+        /* The overwrite, when one ran (NULL after a firmware erase). */
         const struct wipe_overwrite_result *run;
         char *const *signatures_after;             /* from wipe_check_signatures(); NULL-terminated */
         const char *bench_cert_sha256;             /* fingerprint of the signer */

@@ -24,6 +24,7 @@
 
 #define DEFAULT_STATE_DIRECTORY "/var/lib/refurbd"
 #define DEFAULT_API_SOCKET "/run/refurbd/api.sock"
+#define DEFAULT_VALIDATE_PERCENT 10
 #define DEFAULT_VERIFY_PERCENT 10
 
 enum section {
@@ -217,6 +218,22 @@ static int erase_key(struct parser *p, const char *key, const char *value) {
                         return fail(p, "VerifyPercent= must be an integer from 1 to 100, not '%s'", value);
                 return 0;
         }
+        if (strcmp(key, "Method") == 0) {
+                if (!*value || strcmp(value, "auto") == 0)
+                        c->erase_method = WIPE_ERASE_AUTO;
+                else if (strcmp(value, "overwrite") == 0)
+                        c->erase_method = WIPE_ERASE_OVERWRITE;
+                else
+                        return fail(p, "Method= must be 'auto' or 'overwrite', not '%s'", value);
+                return 0;
+        }
+        if (strcmp(key, "ValidatePercent") == 0) {
+                if (!*value)
+                        c->validate_percent = DEFAULT_VALIDATE_PERCENT;
+                else if (parse_percent(value, &c->validate_percent) < 0)
+                        return fail(p, "ValidatePercent= must be an integer from 1 to 100, not '%s'", value);
+                return 0;
+        }
         return fail(p, "unknown key '%s' in section [Erase]", key);
 }
 
@@ -398,6 +415,8 @@ static struct rfd_config *config_new(const char *path) {
         }
         c->verify = WIPE_VERIFY_FULL;
         c->verify_percent = DEFAULT_VERIFY_PERCENT;
+        c->erase_method = WIPE_ERASE_AUTO;
+        c->validate_percent = DEFAULT_VALIDATE_PERCENT;
         return c;
 }
 

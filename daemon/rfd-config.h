@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "wipe-erase.h"
 #include "wipe-overwrite.h"
 
 /* refurbd configuration: an INI file in the systemd style plus drop-ins.
@@ -19,6 +20,8 @@
  *   [Erase]
  *   Verify=full|sample
  *   VerifyPercent=10              (1..100; used with Verify=sample)
+ *   Method=auto|overwrite         (auto: the drive's firmware Purge when it has one)
+ *   ValidatePercent=10            (1..100; read-back sample after a firmware erase)
  *
  *   [Bay NAME]                     (NAME: letters, digits, '-', '_', '.')
  *   MatchDevice=/dev/loop3         (glob on the device node)
@@ -54,6 +57,8 @@ struct rfd_config {
         char *technician;        /* default "" */
         enum wipe_verify_mode verify;   /* default full */
         unsigned verify_percent;        /* default 10 */
+        enum wipe_erase_choice erase_method; /* Method=auto|overwrite, default auto */
+        unsigned validate_percent;      /* ValidatePercent= read-back after a firmware erase, default 10 */
         struct rfd_bay_config *bays;
         size_t n_bays;
 };

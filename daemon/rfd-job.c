@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 
@@ -139,13 +140,44 @@ static void tick_cb(evutil_socket_t fd, short what, void *userdata) {
         rfd_events_publish_bay_name(job->m, job->rec.bay);
 }
 
+/* ATA SECURITY ERASE sets a temporary password: it is written down before
+ * it is set, so that a drive left locked by a crash can be unlocked later
+ * (refurbd says so at start). Called from the worker thread. */
+static int password_path(const struct rfd_job *job, const char *serial, char **ret) {
+        _cleanup_free_ char *clean = strdup(serial ? serial : "unknown");
+        if (!clean)
+                return -ENOMEM;
+        for (char *p = clean; *p; p++)
+                if (*p == '/' || *p == '.' || (unsigned char) *p < 0x21)
+                        *p = '_';
+        return asprintf(ret, "%s/ata-password-%s", job->m->state_dir, clean) < 0 ? -ENOMEM : 0;
+}
+
+int rfd_job_password_set(const char *serial, const char *password, void *userdata) {
+        struct rfd_job *job = userdata;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        int r = password_path(job, serial, &path);
+        if (r < 0)
+                return r;
+        if (asprintf(&text, "serial=%s\npassword=%s\njob=%lld\n", serial ? serial : "", password,
+                     (long long) job->rec.id) < 0)
+                return -ENOMEM;
+        return rf_write_file_atomic(path, text, strlen(text), 0600);
+}
+
+void rfd_job_password_cleared(const char *serial, void *userdata) {
+        struct rfd_job *job = userdata;
+        _cleanup_free_ char *path = NULL;
+        if (password_path(job, serial, &path) >= 0)
+                (void) unlink(path);
+}
+
 static void *worker(void *userdata) {
         struct rfd_job *job = userdata;
 
-        int r = wipe_overwrite_run(job->fd, job->rec.size, job->device->logical_sector_size, &job->opts,
-                                   &job->progress, &job->result);
+        int r = wipe_erase_run(job->fd, job->device, &job->opts, &job->progress, &job->result);
         job->run_rc = r;
-        if (r >= 0 && job->result.stop == WIPE_STOP_NONE) {
+        if (r >= 0 && job->result.stop == WIPE_STOP_NONE && job->result.error == 0) {
                 /* What does libblkid still find? Nothing, or the job fails. */
                 job->check_rc = wipe_check_signatures(job->fd, &job->signatures_after);
         }
@@ -161,7 +193,7 @@ static void job_issue_certificate(struct rfd_job *job) {
                 .device = job->device,
                 .content_before = job->content_fr,
                 .job = &job->rec,
-                .run = &job->result,
+                .erase = &job->result,
                 .signatures_after = job->check_rc < 0 ? NULL : (job->signatures_after ? job->signatures_after : empty),
                 .bench_cert_sha256 = m->cert_sha256,
         };
@@ -193,18 +225,31 @@ static void done_cb(evutil_socket_t fd, short what, void *userdata) {
         job->thread_started = false;
         evtimer_del(job->tick_ev);
 
+        const struct wipe_erase_result *er = &job->result;
         job->rec.ended_at = rf_now_sec();
-        job->rec.bytes_written = job->result.bytes_written;
-        job->rec.bytes_verified = job->result.bytes_verified;
+        if (er->size > 0)
+                job->rec.size = er->size;
+        free(job->rec.method);
+        job->rec.method = strdup(er->overwrite_ran || !er->firmware_ran ? "overwrite-aes256ctr"
+                                                                        : wipe_method_to_string(er->method));
         json_decref(job->rec.exceptions);
-        job->rec.exceptions = json_array();
-        for (size_t i = 0; i < job->result.n_exceptions; i++) {
-                const struct wipe_exception *e = &job->result.exceptions[i];
-                json_array_append_new(job->rec.exceptions,
-                                      json_pack("{s:s, s:I, s:I, s:s?}", "kind", wipe_exception_kind_to_string(e->kind),
-                                                "offset", (json_int_t) e->offset, "length", (json_int_t) e->length,
-                                                "error", e->error ? strerror(e->error) : NULL));
+        if (er->overwrite_ran) {
+                job->rec.bytes_written = er->overwrite.bytes_written;
+                job->rec.bytes_verified = er->overwrite.bytes_verified;
+                job->rec.exceptions = wipe_erase_exceptions_to_json(&er->overwrite);
+        } else {
+                job->rec.bytes_written = 0;
+                job->rec.bytes_verified = er->validation_ran ? er->validation.bytes_read : 0;
+                job->rec.exceptions = json_array();
         }
+        if (!job->rec.exceptions)
+                job->rec.exceptions = json_array();
+        if (er->fallback_reason[0])
+                rfd_log_dev(LOG_INFO, job->rec.bay, job->rec.devnode, job->rec.id, "no firmware erase: %s",
+                            er->fallback_reason);
+        if (er->to_destroy)
+                rfd_log_dev(LOG_WARNING, job->rec.bay, job->rec.devnode, job->rec.id,
+                            "the drive reports it is failing (SMART): to be destroyed, not reused");
         free(job->rec.result);
         job->rec.result = strdup("not-erased");
 
@@ -214,12 +259,12 @@ static void done_cb(evutil_socket_t fd, short what, void *userdata) {
                 job->rec.state = RFD_JOB_FAILED;
                 snprintf(buf, sizeof(buf), "l'effacement n'a pas pu démarrer : %s", strerror(-job->run_rc));
                 set_reason(job, buf);
-        } else if (job->check_rc < 0 && job->result.stop == WIPE_STOP_NONE) {
+        } else if (job->check_rc < 0 && job->result.stop == WIPE_STOP_NONE && job->result.error == 0) {
                 job->rec.state = RFD_JOB_FAILED;
                 char buf[256];
                 snprintf(buf, sizeof(buf), "le contrôle après effacement a échoué : %s", strerror(-job->check_rc));
                 set_reason(job, buf);
-                certify = job->result.bytes_written > 0;
+                certify = job->result.overwrite_ran || job->result.firmware_ran;
         } else if (job->result.stop == WIPE_STOP_REMOVED || atomic_load(&job->removed)) {
                 job->rec.state = RFD_JOB_INTERRUPTED;
                 set_reason(job, "disque retiré pendant le travail");
@@ -240,7 +285,7 @@ static void done_cb(evutil_socket_t fd, short what, void *userdata) {
                         .device = job->device,
                         .content_before = job->content_fr,
                         .job = &job->rec,
-                        .run = &job->result,
+                        .erase = &job->result,
                         .signatures_after = job->check_rc < 0 ? NULL : (job->signatures_after ? job->signatures_after : empty),
                         .bench_cert_sha256 = m->cert_sha256,
                 };
@@ -270,7 +315,7 @@ static void done_cb(evutil_socket_t fd, short what, void *userdata) {
                     job->rec.id, "job %s: %s%s%s (%" PRIu64 " bytes written, %" PRIu64 " verified, %zu exception(s))%s%s",
                     rfd_job_state_to_string(job->rec.state), job->rec.result, job->rec.reason ? ", " : "",
                     job->rec.reason ? job->rec.reason : "", job->rec.bytes_written, job->rec.bytes_verified,
-                    job->result.n_exceptions, job->rec.certificate_id ? ", certificate " : "",
+                    job->result.overwrite.n_exceptions, job->rec.certificate_id ? ", certificate " : "",
                     job->rec.certificate_id ? job->rec.certificate_id : "");
         job_publish(job);
         rfd_manager_job_finished(m, job);
@@ -305,15 +350,20 @@ int rfd_job_new(struct rfd_manager *m, struct rfd_dev *d, const char *bay, int f
         if (lss > 0)
                 job->device->logical_sector_size = lss;
 
-        r = wipe_overwrite_opts_init(&job->opts);
+        r = wipe_erase_opts_init(&job->opts);
         if (r < 0) {
                 rfd_job_free(job);
                 return r;
         }
-        job->opts.verify = verify;
-        job->opts.verify_percent = verify == WIPE_VERIFY_FULL ? 100 : verify_percent;
+        job->opts.method = m->config->erase_method;
+        job->opts.validate_percent = m->config->validate_percent;
+        job->opts.overwrite.verify = verify;
+        job->opts.overwrite.verify_percent = verify == WIPE_VERIFY_FULL ? 100 : verify_percent;
         job->opts.cancel = &job->cancel;
         job->opts.removed = &job->removed;
+        job->opts.password_set_before = rfd_job_password_set;
+        job->opts.password_cleared = rfd_job_password_cleared;
+        job->opts.userdata = job;
         char *sysfs_dir = NULL;
         if (asprintf(&sysfs_dir, "/sys/class/block/%s", job->device->sysname) < 0) {
                 rfd_job_free(job);
@@ -330,14 +380,14 @@ int rfd_job_new(struct rfd_manager *m, struct rfd_dev *d, const char *bay, int f
         }
 
         char key[2 * WIPE_KEY_SIZE + 1], iv[2 * WIPE_IV_SIZE + 1];
-        rf_hex_encode(job->opts.key, WIPE_KEY_SIZE, key);
-        rf_hex_encode(job->opts.iv, WIPE_IV_SIZE, iv);
+        rf_hex_encode(job->opts.overwrite.key, WIPE_KEY_SIZE, key);
+        rf_hex_encode(job->opts.overwrite.iv, WIPE_IV_SIZE, iv);
         job->rec.bay = bay ? strdup(bay) : NULL;
         job->rec.devnode = strdup(job->device->devnode);
         job->rec.state = RFD_JOB_QUEUED;
         job->rec.method = strdup("overwrite-aes256ctr");
         job->rec.verify_mode = strdup(verify == WIPE_VERIFY_FULL ? "full" : "sample");
-        job->rec.verify_percent = job->opts.verify_percent;
+        job->rec.verify_percent = job->opts.overwrite.verify_percent;
         job->rec.size = size;
         job->rec.pattern_key = strdup(key);
         job->rec.pattern_iv = strdup(iv);
@@ -397,7 +447,7 @@ void rfd_job_free(struct rfd_job *job) {
                 event_free(job->tick_ev);
         closep(&job->fd);
         free((char *) job->opts.sysfs_dir);
-        wipe_overwrite_result_clear(&job->result);
+        wipe_erase_result_clear(&job->result);
         wipe_strv_free(job->signatures_after);
         rfd_job_record_clear(&job->rec);
         wipe_device_free(job->device);

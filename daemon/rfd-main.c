@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* refurbd: the bench daemon. One event loop (libevent) handles the udev
  * monitor, signals, timers and the API; erasures run in worker threads. */
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -79,6 +80,20 @@ static int setup_identity(struct rfd_manager *m) {
         return rf_cert_to_pem(m->cert, &m->cert_pem);
 }
 
+/* A crash during an ATA SECURITY ERASE may leave a drive locked with the
+ * temporary password: say which, and where the password is. */
+static void warn_ata_passwords(const char *state_dir) {
+        _cleanup_closedir_ DIR *d = opendir(state_dir);
+        if (!d)
+                return;
+        for (struct dirent *e; (e = readdir(d));)
+                if (strncmp(e->d_name, "ata-password-", 13) == 0)
+                        rfd_log(LOG_WARNING,
+                                "drive %s may still hold refurb's temporary ATA password (see %s/%s): "
+                                "plug it in and run 'hdparm --security-disable' with it, or erase it again",
+                                e->d_name + 13, state_dir, e->d_name);
+}
+
 static int setup(struct main_ctx *ctx) {
         struct rfd_manager *m = ctx->m;
         static const int signals[ELEMENTSOF(ctx->sigs)] = { SIGTERM, SIGINT, SIGHUP };
@@ -93,6 +108,8 @@ static int setup(struct main_ctx *ctx) {
         if (interrupted > 0)
                 rfd_log(LOG_WARNING, "%u job(s) were running when refurbd stopped: recorded as interrupted",
                         interrupted);
+
+        warn_ata_passwords(m->config->state_directory);
 
         r = setup_identity(m);
         if (r < 0) {

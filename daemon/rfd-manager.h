@@ -12,6 +12,7 @@
 #include "rfd-config.h"
 #include "rfd-store.h"
 #include "wipe-device.h"
+#include "wipe-erase.h"
 #include "wipe-overwrite.h"
 #include "wipe-safety.h"
 
@@ -58,9 +59,9 @@ struct rfd_job {
         int fd;
         pthread_t thread;
         bool thread_started;
-        struct wipe_overwrite_opts opts;
+        struct wipe_erase_opts opts;
         struct wipe_progress progress;
-        struct wipe_overwrite_result result;
+        struct wipe_erase_result result;
         char **signatures_after;
         int run_rc;      /* wipe_overwrite_run() */
         int check_rc;    /* wipe_check_signatures() */
@@ -149,6 +150,8 @@ int rfd_job_new(struct rfd_manager *m, struct rfd_dev *d, const char *bay, int f
 int rfd_job_start(struct rfd_job *job);
 void rfd_job_cancel(struct rfd_job *job, bool removed);
 void rfd_job_free(struct rfd_job *job);
+int rfd_job_password_set(const char *serial, const char *password, void *userdata);
+void rfd_job_password_cleared(const char *serial, void *userdata);
 /* JOB JSON of docs/api.md (with "progress" while running). */
 json_t *rfd_job_to_json(const struct rfd_job *job);
 json_t *rfd_job_record_view(struct rfd_manager *m, const struct rfd_job_record *rec);

@@ -146,7 +146,8 @@ int rfd_store_job_update(struct rfd_store *s, const struct rfd_job_record *j) {
                               "UPDATE jobs SET state = ?2, started_at = ?3, ended_at = ?4, bytes_written = ?5,"
                               " bytes_verified = ?6, result = ?7, reason = ?8, exceptions_json = ?9,"
                               " pattern_key = COALESCE(pattern_key, ?10), pattern_iv = COALESCE(pattern_iv, ?11),"
-                              " certificate_id = COALESCE(certificate_id, ?12)"
+                              " certificate_id = COALESCE(certificate_id, ?12),"
+                              " method = COALESCE(?13, method), size = ?14"
                               " WHERE id = ?1",
                               &upd);
         if (r < 0)
@@ -164,6 +165,8 @@ int rfd_store_job_update(struct rfd_store *s, const struct rfd_job_record *j) {
         rfd_bind_text(&b, j->pattern_key);
         rfd_bind_text(&b, j->pattern_iv);
         rfd_bind_text(&b, j->certificate_id);
+        rfd_bind_text(&b, j->method); /* what really ran: known at the end */
+        rfd_bind_u64(&b, j->size);    /* grows when a hidden area was removed */
         if (b.rc != SQLITE_OK)
                 return rfd_store_errno(s, b.rc);
         r = rfd_store_step_done(s, upd);
