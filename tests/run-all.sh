@@ -29,6 +29,8 @@ PACKAGES=(
         # run and integration tests
         udev util-linux fdisk mount e2fsprogs ntfs-3g dosfstools mtools
         openssl jq sqlite3 procps coreutils grep mawk python3
+        # QEMU tests (tests/vm): a Debian kernel is fetched into a cache by the tests
+        qemu-system-x86 qemu-utils busybox-static
 )
 LINT_PACKAGES=(shellcheck clang-tidy)
 

@@ -89,12 +89,16 @@ int wipe_sat_build_pt16(const struct wipe_ata_cmd *cmd, uint8_t cdb[16]) {
         memset(cdb, 0, 16);
         cdb[0] = WIPE_SAT_ATA_PT16;
 
-        uint8_t protocol, flags = 0x20; /* CK_COND */
+        uint8_t protocol, flags = 0;
         switch (cmd->protocol) {
         case WIPE_ATA_NON_DATA:
                 if (cmd->len)
                         return -EINVAL;
                 protocol = 3;
+                /* CK_COND: the registers are the answer. Only here: Linux's
+                 * libata aborts data transfers (IDENTIFY...) that ask for
+                 * them, and a data command's answer is its data. */
+                flags = 0x20;
                 break;
         case WIPE_ATA_PIO_IN:
         case WIPE_ATA_PIO_OUT:
