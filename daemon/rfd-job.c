@@ -140,38 +140,6 @@ static void tick_cb(evutil_socket_t fd, short what, void *userdata) {
         rfd_events_publish_bay_name(job->m, job->rec.bay);
 }
 
-/* ATA SECURITY ERASE sets a temporary password: it is written down before
- * it is set, so that a drive left locked by a crash can be unlocked later
- * (refurbd says so at start). Called from the worker thread. */
-static int password_path(const struct rfd_job *job, const char *serial, char **ret) {
-        _cleanup_free_ char *clean = strdup(serial ? serial : "unknown");
-        if (!clean)
-                return -ENOMEM;
-        for (char *p = clean; *p; p++)
-                if (*p == '/' || *p == '.' || (unsigned char) *p < 0x21)
-                        *p = '_';
-        return asprintf(ret, "%s/ata-password-%s", job->m->state_dir, clean) < 0 ? -ENOMEM : 0;
-}
-
-int rfd_job_password_set(const char *serial, const char *password, void *userdata) {
-        struct rfd_job *job = userdata;
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        int r = password_path(job, serial, &path);
-        if (r < 0)
-                return r;
-        if (asprintf(&text, "serial=%s\npassword=%s\njob=%lld\n", serial ? serial : "", password,
-                     (long long) job->rec.id) < 0)
-                return -ENOMEM;
-        return rf_write_file_atomic(path, text, strlen(text), 0600);
-}
-
-void rfd_job_password_cleared(const char *serial, void *userdata) {
-        struct rfd_job *job = userdata;
-        _cleanup_free_ char *path = NULL;
-        if (password_path(job, serial, &path) >= 0)
-                (void) unlink(path);
-}
-
 static void *worker(void *userdata) {
         struct rfd_job *job = userdata;
 

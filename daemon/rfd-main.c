@@ -89,8 +89,8 @@ static void warn_ata_passwords(const char *state_dir) {
         for (struct dirent *e; (e = readdir(d));)
                 if (strncmp(e->d_name, "ata-password-", 13) == 0)
                         rfd_log(LOG_WARNING,
-                                "drive %s may still hold refurb's temporary ATA password (see %s/%s): "
-                                "plug it in and run 'hdparm --security-disable' with it, or erase it again",
+                                "drive %s may still hold refurb's temporary ATA password (recorded in %s/%s): "
+                                "plug it into the bench and it will be unlocked and disabled",
                                 e->d_name + 13, state_dir, e->d_name);
 }
 

@@ -237,6 +237,7 @@ char *rfd_content_summary(const struct wipe_device *dev) {
 }
 
 static void device_inserted(struct rfd_manager *m, struct rfd_dev *d, bool at_startup) {
+        rfd_ata_password_recover(m, d->dev);
         (void) wipe_device_probe_content(d->dev);
         dev_assign_bay(m, d);
         d->at_startup = at_startup;

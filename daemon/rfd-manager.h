@@ -140,6 +140,10 @@ void rfd_manager_job_finished(struct rfd_manager *m, struct rfd_job *job);
 /* What was on the drive, in French, or why it is not known. */
 char *rfd_content_summary(const struct wipe_device *dev);
 
+/* rfd-ata-password.c: a drive left locked by an interrupted ATA SECURITY
+ * ERASE is unlocked when it comes back. */
+void rfd_ata_password_recover(struct rfd_manager *m, const struct wipe_device *dev);
+
 /* rfd-udev.c */
 int rfd_udev_start(struct rfd_manager *m);
 void rfd_udev_stop(struct rfd_manager *m);
