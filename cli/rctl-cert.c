@@ -222,6 +222,13 @@ static int cert_show(struct rctl_ctx *ctx, int argc, char **argv) {
                 RF_TR(lang, "Écrit", "Written"),        written,
         };
         rctl_print_fields(lang, "  ", erase, ELEMENTSOF(erase) / 2);
+        _cleanup_free_ char *fallback = rctl_sanitize(rctl_jstr(san, "fallback_reason"));
+        if (fallback && *fallback)
+                printf("  %s : %s\n", RF_TR(lang, "Pourquoi pas de Purge", "Why no Purge"), fallback);
+        const json_t *health = json_object_get(doc, "health");
+        if (json_is_true(json_object_get(health, "to_destroy")))
+                printf("  %s\n", RF_TR(lang, "SANTÉ : le disque signale une panne (SMART) — à DÉTRUIRE, ne pas réemployer",
+                                        "HEALTH: the drive reports a failure (SMART) — DESTROY it, do not reuse"));
 
         print_section(RF_TR(lang, "Vérification", "Verification"));
         const char *check[] = {
