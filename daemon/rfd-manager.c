@@ -87,9 +87,7 @@ static void bay_settle(struct rfd_manager *m, struct rfd_dev *d) {
                 return;
         free(b->sysname);
         b->sysname = strdup(d->dev->sysname);
-        if (d->job)
-                b->state = RFD_BAY_JOB;
-        else if (b->last_job_id > 0)
+        if (d->job || b->last_job_id > 0)
                 b->state = RFD_BAY_JOB;
         else {
                 struct wipe_refusal r = { 0 };

@@ -15,7 +15,7 @@
 #
 # Environment: RF_BUILDDIR (default build), RF_ASAN_BUILDDIR (default
 # build-asan), RF_NO_APT=1 to skip the installation step, RF_NO_ASAN=1 to
-# skip step 4, RF_LINT=1 to also run shellcheck and clang-tidy.
+# skip step 4, RF_LINT=0 to skip shellcheck and clang-tidy (run by default).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ PACKAGES=(
         # QEMU tests (tests/vm): a Debian kernel is fetched into a cache by the tests
         qemu-system-x86 qemu-utils busybox-static
 )
-LINT_PACKAGES=(shellcheck clang-tidy)
+LINT_PACKAGES=(shellcheck clang-tidy-19)
 
 say() { printf '\n##### %s\n' "$*"; }
 
@@ -67,7 +67,7 @@ BA=${RF_ASAN_BUILDDIR:-build-asan}
 if [[ ${RF_NO_APT:-0} != 1 ]]; then
         say "dependencies"
         install_deps "${PACKAGES[@]}"
-        [[ ${RF_LINT:-0} == 1 ]] && install_deps "${LINT_PACKAGES[@]}"
+        [[ ${RF_LINT:-1} == 1 ]] && install_deps "${LINT_PACKAGES[@]}"
 fi
 
 if [[ $(id -u) != 0 ]]; then
@@ -143,14 +143,16 @@ if [[ ${RF_NO_ASAN:-0} != 1 ]]; then
         fi
 fi
 
-if [[ ${RF_LINT:-0} == 1 ]]; then
+if [[ ${RF_LINT:-1} == 1 ]]; then
         say "shellcheck"
         lint_rc=0
-        shellcheck -x -P SCRIPTDIR/../lib tests/lib/*.sh tests/integration/*.sh tests/run-all.sh \
-                demo/*.sh .ci/run || lint_rc=$?
+        shellcheck -S warning -x -P SCRIPTDIR/../lib tests/lib/*.sh tests/integration/*.sh tests/run-all.sh \
+                demo/*.sh tests/vm/*.sh bench/*.sh .ci/run || lint_rc=$?
         say "clang-tidy"
+        # clang-tidy 19 (Debian 12 has it): 14 misreads the cleanup attribute.
         mapfile -t csrc < <(git -C "$SRC" ls-files '*.c' 2>/dev/null || find common wiper daemon cli tests/unit -name '*.c')
-        clang-tidy -p "$B" --quiet "${csrc[@]}" || lint_rc=$?
+        run-clang-tidy-19 -quiet -p "$B" -j "$(nproc)" "${csrc[@]/#/$SRC/}" >"$B/clang-tidy.log" 2>&1 || lint_rc=$?
+        grep -E '(warning|error):' "$B/clang-tidy.log" | sort -u || true
         if (( lint_rc != 0 )); then
                 echo "lint: failed"
                 status=1

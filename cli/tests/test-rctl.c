@@ -242,6 +242,8 @@ static void test_ids(void **state) {
 static void write_text(const char *path, const char *text) {
         FILE *f = fopen(path, "we");
         assert_non_null(f);
+        if (!f)
+                return;
         fputs(text, f);
         fclose(f);
 }

@@ -118,6 +118,8 @@ static const struct fault *find_fault(struct hooks *h, enum fault_kind kind, uin
 static void write_file(const char *path, const char *text) {
         FILE *f = fopen(path, "we");
         assert_non_null(f);
+        if (!f)
+                return;
         fputs(text, f);
         fclose(f);
 }

@@ -19,7 +19,7 @@
 # Exit codes: SCRIPT's, 77 when the VM cannot run, 1 on other failures.
 # Environment: as vm-lib.sh (REFURB_VM_CACHE, REFURB_VM_ACCEL, ...).
 
-VM_NEED_WIPE=0
+export VM_NEED_WIPE=0 # read by vm-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vm-lib.sh"
 
 script='' timeout=1800 extra=()

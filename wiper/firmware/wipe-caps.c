@@ -56,7 +56,7 @@ int wipe_caps_probe(const struct wipe_fw_transport *t, struct wipe_caps *ret) {
                 return r;
         if (r < 0) {
                 snprintf(ret->note, sizeof(ret->note), "neither ATA IDENTIFY (%s) nor SCSI INQUIRY (%s) answered",
-                         strerror(-ata_error), strerror(-r));
+                         strerrordesc_np(-ata_error), strerrordesc_np(-r));
                 return 0;
         }
         ret->kind = WIPE_FW_KIND_SCSI;

@@ -121,7 +121,10 @@ static bool password_matches(const struct wipe_fake *f, const uint8_t *buf) {
 }
 
 static void wrong_password(struct wipe_fake *f) {
-        if (f->ata_attempts > 0 && --f->ata_attempts == 0)
+        if (f->ata_attempts == 0)
+                return;
+        f->ata_attempts--;
+        if (f->ata_attempts == 0)
                 f->ata.security_expired = true;
 }
 
