@@ -422,13 +422,13 @@ int rctl_cmd_cert(struct rctl_ctx *ctx, int argc, char **argv) {
 
         if (argc < 2)
                 return rctl_usage_error(ctx, "%s",
-                                        RF_TR(ctx->lang, "« cert » attend list, show, export ou verify.",
-                                              "'cert' expects list, show, export or verify."));
+                                        RF_TR(ctx->lang, "« cert » attend list, show, export, verify ou pdf.",
+                                              "'cert' expects list, show, export, verify or pdf."));
         for (size_t i = 0; i < ELEMENTSOF(subs); i++)
                 if (strcmp(argv[1], subs[i].name) == 0)
                         return subs[i].run(ctx, argc - 1, argv + 1);
         return rctl_usage_error(ctx,
-                                RF_TR(ctx->lang, "« cert %s » : sous-commande inconnue (list, show, export, verify).",
-                                      "'cert %s': unknown subcommand (list, show, export, verify)."),
+                                RF_TR(ctx->lang, "« cert %s » : sous-commande inconnue (list, show, export, verify, pdf).",
+                                      "'cert %s': unknown subcommand (list, show, export, verify, pdf)."),
                                 argv[1]);
 }

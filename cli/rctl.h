@@ -31,6 +31,7 @@ enum {
         RCTL_OPT_CA = 1u << 5,
         RCTL_OPT_SIGNATURE = 1u << 6,
         RCTL_OPT_ONCE = 1u << 7,
+        RCTL_OPT_FROM_DIR = 1u << 8,
 };
 
 struct rctl_ctx {
@@ -49,6 +50,7 @@ struct rctl_ctx {
         const char *output;
         const char *ca;
         const char *signature;
+        const char *from_dir;
 };
 
 /* Print a usage error (and the hint to --help) on stderr; evaluates to

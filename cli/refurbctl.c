@@ -10,6 +10,8 @@
 
 #include "rctl-client.h"
 #include "rctl-config.h"
+#include "rctl-pdf.h"
+#include "rctl-ledger.h"
 #include "rctl.h"
 #include "rf-util.h"
 
@@ -36,6 +38,11 @@ static void help(enum rf_lang lang) {
                       "  cert export ID --output DIR  write ID.json, ID.json.p7s and bench.crt into DIR\n"
                       "  cert verify FILE|ID [--ca CERT.pem] [--signature FILE.p7s]\n"
                       "                               check a certificate's signature\n"
+                      "  cert pdf ID [--output FILE|DIR] [--logo PNG] [--ca CERT.pem]\n"
+                      "                               verify a certificate, then print it as a PDF (ID.pdf)\n"
+                      "  ledger verify [--from-dir DIR] [--ca CERT.pem] [HEAD.json]\n"
+                      "                               check the whole chain of certificates (exit 1 on any problem)\n"
+                      "  ledger export --output DIR   write every certificate and a signed head statement into DIR\n"
                       "\n"
                       "Options:\n"
                       "  --socket PATH     refurbd's API socket (default: APISocket= of the\n"
@@ -69,6 +76,11 @@ static void help(enum rf_lang lang) {
                       "  cert export ID --output RÉP  écrit ID.json, ID.json.p7s et bench.crt dans RÉP\n"
                       "  cert verify FICHIER|ID [--ca CERT.pem] [--signature FICHIER.p7s]\n"
                       "                               vérifie la signature d'un certificat\n"
+                      "  cert pdf ID [--output FICHIER|RÉP] [--logo PNG] [--ca CERT.pem]\n"
+                      "                               vérifie un certificat puis l'imprime en PDF (ID.pdf)\n"
+                      "  ledger verify [--from-dir RÉP] [--ca CERT.pem] [TÊTE.json]\n"
+                      "                               vérifie toute la chaîne des certificats (sortie 1 au moindre problème)\n"
+                      "  ledger export --output RÉP   écrit tous les certificats et une déclaration de tête signée dans RÉP\n"
                       "\n"
                       "Options :\n"
                       "  --socket CHEMIN   socket de l'API de refurbd (par défaut : APISocket= de la\n"
@@ -96,12 +108,15 @@ enum {
         OPT_LIMIT,
         OPT_CA,
         OPT_SIGNATURE,
+        OPT_LOGO,
+        OPT_FROM_DIR,
 };
 
 struct args {
         const char *socket;
         const char *config;
         const char *lang;
+        const char *logo; /* cert pdf --logo */
         bool help, version;
         char **pos; /* the command and its arguments, in order (argc entries) */
         int n_pos;
@@ -134,6 +149,8 @@ static int parse_args(struct rctl_ctx *ctx, int argc, char **argv, struct args *
                 { "output", required_argument, NULL, 'o' },
                 { "ca", required_argument, NULL, OPT_CA },
                 { "signature", required_argument, NULL, OPT_SIGNATURE },
+                { "logo", required_argument, NULL, OPT_LOGO },
+                { "from-dir", required_argument, NULL, OPT_FROM_DIR },
                 {},
         };
         enum rf_lang lang = ctx->lang;
@@ -208,6 +225,13 @@ static int parse_args(struct rctl_ctx *ctx, int argc, char **argv, struct args *
                         ctx->signature = optarg;
                         ctx->given |= RCTL_OPT_SIGNATURE;
                         break;
+                case OPT_FROM_DIR:
+                        ctx->from_dir = optarg;
+                        ctx->given |= RCTL_OPT_FROM_DIR;
+                        break;
+                case OPT_LOGO:
+                        a->logo = optarg;
+                        break;
                 case ':':
                         return rctl_usage_error(ctx, RF_TR(lang, "il manque la valeur de l'option %s.",
                                                            "option %s needs a value."),
@@ -256,6 +280,7 @@ static const struct {
         { "status", rctl_cmd_status }, { "bays", rctl_cmd_bays },     { "devices", rctl_cmd_devices },
         { "erase", rctl_cmd_erase },   { "jobs", rctl_cmd_jobs },     { "job", rctl_cmd_job },
         { "cancel", rctl_cmd_cancel }, { "watch", rctl_cmd_watch },   { "cert", rctl_cmd_cert },
+        { "ledger", rctl_cmd_ledger },
 };
 
 static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
@@ -284,10 +309,15 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         if (!cmd)
                 return rctl_usage_error(ctx,
                                         RF_TR(ctx->lang,
-                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert).",
-                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert)."),
+                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger).",
+                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger)."),
                                         a.pos[0]);
 
+        bool cert_pdf = a.n_pos >= 2 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "pdf") == 0;
+        if (a.logo && !cert_pdf)
+                return rctl_usage_error(ctx, "%s",
+                                        RF_TR(ctx->lang, "--logo ne s'emploie qu'avec « cert pdf ».",
+                                              "--logo only goes with 'cert pdf'."));
         r = find_socket(ctx, &a, &socket_path);
         if (r != 0)
                 return r;
@@ -295,7 +325,7 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         if (rctl_client_new("http://localhost", socket_path, NULL, ctx->lang, &client) < 0)
                 return rctl_fail(ctx, "%s", RF_TR(ctx->lang, "Mémoire insuffisante.", "Out of memory."));
         ctx->client = client;
-        r = cmd(ctx, a.n_pos, a.pos);
+        r = cert_pdf ? rctl_cert_pdf(ctx, a.logo, a.n_pos - 1, a.pos + 1) : cmd(ctx, a.n_pos, a.pos);
         ctx->client = NULL;
         return r;
 }

@@ -17,6 +17,7 @@
 #include "rf-json.h"
 #include "rf-macro.h"
 #include "rf-util.h"
+#include "rfd-api-ledger.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
 
@@ -367,6 +368,8 @@ static void dispatch(struct route_ctx *c) {
                 h_certificates(c);
         else if (strcmp(r, "bench") == 0)
                 h_bench(c);
+        else if (strcmp(r, "ledger") == 0)
+                rfd_api_ledger(c->m, c->req, c->method, c->seg, c->n_seg, c->query);
         else if (strcmp(r, "events") == 0 && c->n_seg == 2) {
                 if (require_method(c, EVHTTP_REQ_GET))
                         rfd_events_add_client(c->m, c->req);

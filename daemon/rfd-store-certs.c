@@ -271,3 +271,44 @@ int rfd_store_certs_json(struct rfd_store *s, json_t **ret) {
         *ret = TAKE_PTR(arr);
         return 0;
 }
+
+int rfd_store_ledger_json(struct rfd_store *s, int64_t from_seq, unsigned limit, json_t **ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_json_ json_t *arr = NULL;
+        int r;
+
+        if (!s || !ret)
+                return -EINVAL;
+        r = rfd_store_prepare(s,
+                              "SELECT seq, id, json, signature, signer_certificate, sha256 FROM certificates"
+                              " WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+                              &st);
+        if (r < 0)
+                return r;
+        struct rfd_binder b = rfd_binder_init(st);
+        rfd_bind_int(&b, from_seq);
+        rfd_bind_int(&b, limit ? (int64_t) limit : -1);
+        if (b.rc != SQLITE_OK)
+                return rfd_store_errno(s, b.rc);
+        arr = json_array();
+        if (!arr)
+                return -ENOMEM;
+        while ((r = rfd_store_step(s, st)) > 0) {
+                /* The text byte for byte, even if someone put something else
+                 * than the signed text in the row: the checker judges. */
+                const char *text = (const char *) sqlite3_column_text(st, 2);
+                json_t *o = json_pack("{s:I, s:s?, s:s%, s:s?, s:s?, s:s?}", "seq",
+                                      (json_int_t) sqlite3_column_int64(st, 0), "id",
+                                      (const char *) sqlite3_column_text(st, 1), "json", text ? text : "",
+                                      (size_t) (text ? sqlite3_column_bytes(st, 2) : 0), "signature",
+                                      (const char *) sqlite3_column_text(st, 3), "signer_certificate",
+                                      (const char *) sqlite3_column_text(st, 4), "sha256",
+                                      (const char *) sqlite3_column_text(st, 5));
+                if (!o || json_array_append_new(arr, o) < 0)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(arr);
+        return 0;
+}

@@ -89,3 +89,7 @@ int rfd_store_cert_get(struct rfd_store *s, const char *id_or_prefix, char **ret
                        char **ret_sig_pem, char **ret_signer_pem);
 /* JSON array of {id, seq, job_id, created_at, sha256, serial, model, result}. */
 int rfd_store_certs_json(struct rfd_store *s, json_t **ret);
+/* The ledger (docs/ledger.md): JSON array of {seq, id, json, signature,
+ * signer_certificate, sha256 (as recorded)} in seq order, from from_seq on,
+ * at most limit entries (0 = all). */
+int rfd_store_ledger_json(struct rfd_store *s, int64_t from_seq, unsigned limit, json_t **ret);

@@ -26,9 +26,11 @@ PACKAGES=(
         meson ninja-build pkg-config gcc libc6-dev
         libevent-dev libudev-dev libjansson-dev libsqlite3-dev libcmocka-dev
         libssl-dev libcurl4-openssl-dev libblkid-dev libsystemd-dev
+        # PDF certificates: cairo + pango with a packaged font, QR codes
+        libcairo2-dev libpango1.0-dev libqrencode-dev libfontconfig-dev fonts-dejavu-core
         # run and integration tests
         udev util-linux fdisk mount e2fsprogs ntfs-3g dosfstools mtools
-        openssl jq sqlite3 procps coreutils grep mawk python3
+        openssl jq sqlite3 procps coreutils grep mawk python3 poppler-utils zbar-tools
         # QEMU tests (tests/vm): a Debian kernel is fetched into a cache by the tests
         qemu-system-x86 qemu-utils busybox-static
 )
