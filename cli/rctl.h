@@ -51,6 +51,7 @@ struct rctl_ctx {
         const char *ca;
         const char *signature;
         const char *from_dir;
+        const char *intake[24]; /* intake options by RCTL_IN_* (rctl-intake.h), NULL: not given */
 };
 
 /* Print a usage error (and the hint to --help) on stderr; evaluates to

@@ -11,6 +11,7 @@
 #include "rctl-client.h"
 #include "rctl-config.h"
 #include "rctl-pdf.h"
+#include "rctl-intake.h"
 #include "rctl-ledger.h"
 #include "rctl.h"
 #include "rf-util.h"
@@ -43,6 +44,14 @@ static void help(enum rf_lang lang) {
                       "  ledger verify [--from-dir DIR] [--ca CERT.pem] [HEAD.json]\n"
                       "                               check the whole chain of certificates (exit 1 on any problem)\n"
                       "  ledger export --output DIR   write every certificate and a signed head statement into DIR\n"
+                      "  donor add --organisation O --reference REF --date YYYY-MM-DD [--contact C] [--address A]\n"
+                      "  donor list | donor show REF  the donations recorded\n"
+                      "  asset add TAG --type desktop|laptop|drive [--donor REF] [--maker M] [--model M] [--serial S]\n"
+                      "      [--grade A|B|C|D] [--destination D] [--intake-date YYYY-MM-DD] [--recipient REF]\n"
+                      "  asset list | show TAG | link TAG DEVICE | certificate TAG\n"
+                      "  cert validate ID --name N [--title T]   a supervisor's signed validation\n"
+                      "  report donation REF [--pdf FILE]        counts and drives to destroy\n"
+                      "  export assets|certificates [--output FILE]   CSV (UTF-8 with BOM)\n"
                       "\n"
                       "Options:\n"
                       "  --socket PATH     refurbd's API socket (default: APISocket= of the\n"
@@ -81,6 +90,14 @@ static void help(enum rf_lang lang) {
                       "  ledger verify [--from-dir RÉP] [--ca CERT.pem] [TÊTE.json]\n"
                       "                               vérifie toute la chaîne des certificats (sortie 1 au moindre problème)\n"
                       "  ledger export --output RÉP   écrit tous les certificats et une déclaration de tête signée dans RÉP\n"
+                      "  donor add --organisation O --reference RÉF --date AAAA-MM-JJ [--contact C] [--address A]\n"
+                      "  donor list | donor show RÉF  les dons enregistrés\n"
+                      "  asset add ÉTIQ --type desktop|laptop|drive [--donor RÉF] [--maker M] [--model M] [--serial S]\n"
+                      "      [--grade A|B|C|D] [--destination D] [--intake-date AAAA-MM-JJ] [--recipient RÉF]\n"
+                      "  asset list | show ÉTIQ | link ÉTIQ DISQUE | certificate ÉTIQ\n"
+                      "  cert validate ID --name N [--title T]   validation signée par un responsable\n"
+                      "  report donation RÉF [--pdf FICHIER]     décomptes et disques à détruire\n"
+                      "  export assets|certificates [--output FICHIER]   CSV (UTF-8 avec BOM)\n"
                       "\n"
                       "Options :\n"
                       "  --socket CHEMIN   socket de l'API de refurbd (par défaut : APISocket= de la\n"
@@ -151,6 +168,7 @@ static int parse_args(struct rctl_ctx *ctx, int argc, char **argv, struct args *
                 { "signature", required_argument, NULL, OPT_SIGNATURE },
                 { "logo", required_argument, NULL, OPT_LOGO },
                 { "from-dir", required_argument, NULL, OPT_FROM_DIR },
+                RCTL_INTAKE_OPTIONS,
                 {},
         };
         enum rf_lang lang = ctx->lang;
@@ -232,6 +250,9 @@ static int parse_args(struct rctl_ctx *ctx, int argc, char **argv, struct args *
                 case OPT_LOGO:
                         a->logo = optarg;
                         break;
+                case RCTL_INTAKE_OPT_BASE ... RCTL_INTAKE_OPT_BASE + RCTL_IN_N - 1:
+                        ctx->intake[c - RCTL_INTAKE_OPT_BASE] = optarg;
+                        break;
                 case ':':
                         return rctl_usage_error(ctx, RF_TR(lang, "il manque la valeur de l'option %s.",
                                                            "option %s needs a value."),
@@ -280,7 +301,8 @@ static const struct {
         { "status", rctl_cmd_status }, { "bays", rctl_cmd_bays },     { "devices", rctl_cmd_devices },
         { "erase", rctl_cmd_erase },   { "jobs", rctl_cmd_jobs },     { "job", rctl_cmd_job },
         { "cancel", rctl_cmd_cancel }, { "watch", rctl_cmd_watch },   { "cert", rctl_cmd_cert },
-        { "ledger", rctl_cmd_ledger },
+        { "ledger", rctl_cmd_ledger }, { "donor", rctl_cmd_donor },   { "asset", rctl_cmd_asset },
+        { "report", rctl_cmd_report }, { "export", rctl_cmd_export },
 };
 
 static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
@@ -309,11 +331,18 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         if (!cmd)
                 return rctl_usage_error(ctx,
                                         RF_TR(ctx->lang,
-                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger).",
-                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger)."),
+                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export).",
+                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export)."),
                                         a.pos[0]);
 
         bool cert_pdf = a.n_pos >= 2 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "pdf") == 0;
+        bool cert_validate = a.n_pos >= 2 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "validate") == 0;
+        bool intake = cert_validate || cmd == rctl_cmd_donor || cmd == rctl_cmd_asset || cmd == rctl_cmd_report ||
+                      cmd == rctl_cmd_export;
+        if (!intake && rctl_intake_options_given(ctx))
+                return rctl_usage_error(ctx, "%s",
+                                        RF_TR(ctx->lang, "cette option ne s'emploie qu'avec donor, asset, report ou cert validate.",
+                                              "this option only goes with donor, asset, report or cert validate."));
         if (a.logo && !cert_pdf)
                 return rctl_usage_error(ctx, "%s",
                                         RF_TR(ctx->lang, "--logo ne s'emploie qu'avec « cert pdf ».",
@@ -325,7 +354,9 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         if (rctl_client_new("http://localhost", socket_path, NULL, ctx->lang, &client) < 0)
                 return rctl_fail(ctx, "%s", RF_TR(ctx->lang, "Mémoire insuffisante.", "Out of memory."));
         ctx->client = client;
-        r = cert_pdf ? rctl_cert_pdf(ctx, a.logo, a.n_pos - 1, a.pos + 1) : cmd(ctx, a.n_pos, a.pos);
+        r = cert_pdf        ? rctl_cert_pdf(ctx, a.logo, a.n_pos - 1, a.pos + 1)
+            : cert_validate ? rctl_cert_validate(ctx, a.n_pos - 1, a.pos + 1)
+                            : cmd(ctx, a.n_pos, a.pos);
         ctx->client = NULL;
         return r;
 }

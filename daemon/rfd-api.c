@@ -17,6 +17,7 @@
 #include "rf-json.h"
 #include "rf-macro.h"
 #include "rf-util.h"
+#include "rfd-api-intake.h"
 #include "rfd-api-ledger.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
@@ -332,9 +333,13 @@ static void h_certificates(struct route_ctx *c) {
         char sha[65];
         rf_sha256_hex(text, strlen(text), sha);
         json_t *doc = json_loads(text, 0, NULL);
+        json_t *validations = NULL; /* supervisor statements (docs/intake.md) */
+        if (rfd_store_cert_validations_json(c->m->store, id, &validations) < 0)
+                validations = json_array();
         send_json(c->req, 200,
-                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "json", text, "signature", sig,
-                            "signer_certificate", signer, "sha256", sha, "document", doc ? doc : json_null()));
+                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "json", text, "signature", sig,
+                            "signer_certificate", signer, "sha256", sha, "document", doc ? doc : json_null(),
+                            "validations", validations ? validations : json_array()));
 }
 
 static void h_bench(struct route_ctx *c) {
@@ -351,6 +356,8 @@ static void dispatch(struct route_ctx *c) {
                                       "unknown resource (the API lives under /v1/)");
         const char *r = c->seg[1];
 
+        if (rfd_api_intake(c->m, c->req, c->method, c->seg, c->n_seg, c->query))
+                return; /* donors, assets, reports, exports, validations */
         if (strcmp(r, "status") == 0 && c->n_seg == 2) {
                 if (require_method(c, EVHTTP_REQ_GET))
                         h_status(c);

@@ -430,6 +430,7 @@ int rfd_cert_build(const struct rfd_cert_input *in, const char *id, int64_t seq,
                 { "exceptions", run ? exceptions_json(run) : json_array() },
                 { "health", OBJECT({ "to_destroy", json_boolean(e && e->to_destroy) }) },
                 { "erase_record", e ? wipe_erase_result_to_json(e) : json_null() },
+                { "asset", in->asset ? json_deep_copy(in->asset) : json_null() },
                 { "result", json_string(erased ? "erased" : "not-erased") },
                 { "result_reason", str_or_null(reason) });
         if (!doc)

@@ -30,6 +30,9 @@ struct rfd_cert_input {
         const struct wipe_overwrite_result *run;
         char *const *signatures_after;             /* from wipe_check_signatures(); NULL-terminated */
         const char *bench_cert_sha256;             /* fingerprint of the signer */
+        /* The asset the drive belongs to at issue time ({tag, type, donor:
+         * {organisation, reference} | null}, docs/intake.md), NULL: none. */
+        const json_t *asset;
 };
 
 /* Decide the result: 1 = erased, 0 = not erased; *reason gets the plain

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 
+#include "rf-json.h"
 #include "rf-macro.h"
 #include "rf-util.h"
 #include "rfd-cert.h"
@@ -156,7 +157,17 @@ static void *worker(void *userdata) {
 static void job_issue_certificate(struct rfd_job *job) {
         struct rfd_manager *m = job->m;
         char *const empty[] = { NULL };
+        _cleanup_json_ json_t *asset = NULL;
+        /* The asset the drive belongs to, created on the spot for a drive
+         * nobody linked (docs/intake.md): every certificate names one. */
+        if (job->rec.device_id > 0) {
+                int ra = rfd_store_asset_for_device(m->store, job->rec.device_id, true, &asset);
+                if (ra < 0)
+                        rfd_log_dev(LOG_WARNING, job->rec.bay, job->rec.devnode, job->rec.id,
+                                    "asset of the drive unknown: %s", strerror(-ra));
+        }
         struct rfd_cert_input in = {
+                .asset = asset,
                 .config = m->config,
                 .device = job->device,
                 .content_before = job->content_fr,

@@ -56,6 +56,19 @@ int rfd_store_cert_next_seq(struct rfd_store *s, int64_t *ret_seq, char ret_prev
         return 0;
 }
 
+/* What a ledger entry is, from its format: "erasure" (the documents of
+ * jobs, whatever their format says), "refurbishment", "validation". */
+static const char *cert_kind(const json_t *doc) {
+        const char *f = rf_json_str(doc, "format");
+        if (strcmp(f, "refurb-refurbishment-certificate/1") == 0)
+                return "refurbishment";
+        if (strcmp(f, "refurb-validation/1") == 0)
+                return "validation";
+        if (strcmp(f, "refurb-erasure-certificate/1") == 0)
+                return "erasure";
+        return NULL;
+}
+
 /* The document must be what the chain expects: canonical, naming this id,
  * sequence, job and previous hash. Fills what the listing shows. */
 static int check_document(const char *text, const char *id, int64_t job_id, int64_t seq, const char *prev_sha,
@@ -79,9 +92,13 @@ static int check_document(const char *text, const char *id, int64_t job_id, int6
         const json_t *prev = json_object_get(doc, "previous_sha256");
         const json_t *job = json_object_get(doc, "job");
         const char *result = rf_json_str(doc, "result");
-        if (!json_is_object(job) || strcmp(rf_json_str(doc, "id"), id) != 0 || rf_json_int(doc, "sequence") != seq ||
-            !json_is_integer(json_object_get(doc, "sequence")) || rf_json_int(job, "id") != job_id ||
-            (strcmp(result, "erased") != 0 && strcmp(result, "not-erased") != 0))
+        if (strcmp(rf_json_str(doc, "id"), id) != 0 || rf_json_int(doc, "sequence") != seq ||
+            !json_is_integer(json_object_get(doc, "sequence")))
+                return -EINVAL;
+        /* job_id 0: a document of no job (docs/intake.md). */
+        if (job_id == 0 ? cert_kind(doc) == NULL || strcmp(cert_kind(doc), "erasure") == 0
+                        : !json_is_object(job) || rf_json_int(job, "id") != job_id ||
+                                  (strcmp(result, "erased") != 0 && strcmp(result, "not-erased") != 0))
                 return -EINVAL;
         if (*prev_sha ? !json_is_string(prev) || strcmp(json_string_value(prev), prev_sha) != 0 : !json_is_null(prev))
                 return -EINVAL;
@@ -99,7 +116,7 @@ int rfd_store_cert_insert(struct rfd_store *s, const char *id, int64_t job_id, i
         int64_t last_seq;
         int r;
 
-        if (!s || !id || !*id || strlen(id) > CERT_ID_MAX || job_id <= 0 || seq <= 0 || !json_text || !sha256 ||
+        if (!s || !id || !*id || strlen(id) > CERT_ID_MAX || job_id < 0 || seq <= 0 || !json_text || !sha256 ||
             !sig_pem || !*sig_pem || !signer_pem || !*signer_pem)
                 return -EINVAL;
         r = rf_sha256_hex(json_text, strlen(json_text), sha);
@@ -120,18 +137,21 @@ int rfd_store_cert_insert(struct rfd_store *s, const char *id, int64_t job_id, i
         if (r < 0)
                 return r;
         const json_t *media = json_object_get(doc, "media");
+        const json_t *asset = json_object_get(doc, "asset");
+        const char *result = rf_json_str(doc, "result");
 
         r = rfd_store_prepare(s,
                               "INSERT INTO certificates (id, seq, job_id, created_at, json, sha256, signature,"
-                              "  signer_certificate, serial, model, result)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                              "  signer_certificate, serial, model, result, kind, asset_id, subject_id)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                              "  (SELECT id FROM assets WHERE tag = ?13), ?14)",
                               &ins);
         if (r < 0)
                 return r;
         struct rfd_binder b = rfd_binder_init(ins);
         rfd_bind_text(&b, id);
         rfd_bind_int(&b, seq);
-        rfd_bind_int(&b, job_id);
+        rfd_bind_id(&b, job_id);
         rfd_bind_int(&b, (int64_t) rf_now_sec());
         rfd_bind_text(&b, json_text);
         rfd_bind_text(&b, sha);
@@ -139,12 +159,19 @@ int rfd_store_cert_insert(struct rfd_store *s, const char *id, int64_t job_id, i
         rfd_bind_text(&b, signer_pem);
         rfd_bind_text(&b, json_is_string(json_object_get(media, "serial")) ? rf_json_str(media, "serial") : NULL);
         rfd_bind_text(&b, json_is_string(json_object_get(media, "model")) ? rf_json_str(media, "model") : NULL);
-        rfd_bind_text(&b, rf_json_str(doc, "result"));
+        rfd_bind_text(&b, strcmp(result, "erased") == 0 || strcmp(result, "not-erased") == 0 ? result : NULL);
+        rfd_bind_text(&b, job_id ? "erasure" : cert_kind(doc));
+        rfd_bind_text(&b, json_is_string(json_object_get(asset, "tag")) ? rf_json_str(asset, "tag") : NULL);
+        rfd_bind_text(&b, !job_id && json_is_string(json_object_get(doc, "certificate_id"))
+                                  ? rf_json_str(doc, "certificate_id")
+                                  : NULL);
         if (b.rc != SQLITE_OK)
                 return rfd_store_errno(s, b.rc);
         r = rfd_store_step_done(s, ins);
         if (r < 0)
                 return r; /* -EINVAL for an unknown job, -EEXIST for a second certificate */
+        if (job_id == 0)
+                return rfd_store_tx_commit(&tx);
 
         /* The job points to its certificate in the same transaction. */
         r = rfd_store_prepare(s, "UPDATE jobs SET certificate_id = ?1 WHERE id = ?2 AND certificate_id IS NULL",
@@ -245,7 +272,7 @@ int rfd_store_certs_json(struct rfd_store *s, json_t **ret) {
         if (!s || !ret)
                 return -EINVAL;
         r = rfd_store_prepare(s,
-                              "SELECT id, seq, job_id, created_at, sha256, serial, model, result"
+                              "SELECT id, seq, job_id, created_at, sha256, serial, model, result, kind"
                               " FROM certificates ORDER BY seq DESC",
                               &st);
         if (r < 0)
@@ -254,7 +281,7 @@ int rfd_store_certs_json(struct rfd_store *s, json_t **ret) {
         if (!arr)
                 return -ENOMEM;
         while ((r = rfd_store_step(s, st)) > 0) {
-                json_t *o = json_pack("{s:s?, s:I, s:I, s:o, s:s?, s:s?, s:s?, s:s?}", "id",
+                json_t *o = json_pack("{s:s?, s:I, s:I, s:o, s:s?, s:s?, s:s?, s:s?, s:s?}", "id",
                                       (const char *) sqlite3_column_text(st, 0), "seq",
                                       (json_int_t) sqlite3_column_int64(st, 1), "job_id",
                                       (json_int_t) sqlite3_column_int64(st, 2), "created_at",
@@ -262,7 +289,8 @@ int rfd_store_certs_json(struct rfd_store *s, json_t **ret) {
                                       (const char *) sqlite3_column_text(st, 4), "serial",
                                       (const char *) sqlite3_column_text(st, 5), "model",
                                       (const char *) sqlite3_column_text(st, 6), "result",
-                                      (const char *) sqlite3_column_text(st, 7));
+                                      (const char *) sqlite3_column_text(st, 7), "kind",
+                                      (const char *) sqlite3_column_text(st, 8));
                 if (json_array_append_new(arr, o) < 0)
                         return -ENOMEM;
         }

@@ -13,6 +13,9 @@ struct rfd_store {
         sqlite3 *db;
 };
 
+/* Schema step 1 -> 2 (rfd-store-intake.c). */
+extern const char rfd_store_migration_intake[];
+
 /* SQLite result code -> negative errno (0 for OK/ROW/DONE). */
 int rfd_store_errno(struct rfd_store *s, int rc);
 

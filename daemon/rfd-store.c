@@ -67,6 +67,8 @@ static const char *const migrations[] = {
         "  BEGIN SELECT RAISE(ABORT, 'certificates are append-only'); END;"
         "CREATE TRIGGER jobs_no_delete BEFORE DELETE ON jobs"
         "  BEGIN SELECT RAISE(ABORT, 'jobs are never deleted'); END;",
+        /* 1 -> 2: intake records (rfd-store-intake.c) */
+        rfd_store_migration_intake,
 };
 
 static const char *const job_state_table[] = {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Records in SQLite (WAL, synchronous=FULL) in the state directory:
@@ -87,9 +88,75 @@ int rfd_store_cert_insert(struct rfd_store *s, const char *id, int64_t job_id, i
  * -ENOTUNIQ when ambiguous. */
 int rfd_store_cert_get(struct rfd_store *s, const char *id_or_prefix, char **ret_id, char **ret_json,
                        char **ret_sig_pem, char **ret_signer_pem);
-/* JSON array of {id, seq, job_id, created_at, sha256, serial, model, result}. */
+/* job_id 0: a document of no job, a "refurb-refurbishment-certificate/1" or
+ * "refurb-validation/1" (docs/intake.md), chained in the same sequence. */
+/* JSON array of {id, seq, job_id (0: none), created_at, sha256, serial, model, result, kind}. */
 int rfd_store_certs_json(struct rfd_store *s, json_t **ret);
 /* The ledger (docs/ledger.md): JSON array of {seq, id, json, signature,
  * signer_certificate, sha256 (as recorded)} in seq order, from from_seq on,
  * at most limit entries (0 = all). */
 int rfd_store_ledger_json(struct rfd_store *s, int64_t from_seq, unsigned limit, json_t **ret);
+
+/* ---- Intake records (docs/intake.md), rfd-store-intake.c ----
+ * Donors (one row per donation), assets (a PC or a loose drive, by the tag
+ * printed on its label) and the link of a recorded drive to an asset
+ * (devices.asset_id). No personal data of the families who receive a
+ * device: only an opaque recipient_ref on the asset. */
+
+struct rfd_donor {
+        const char *reference;     /* donation reference, unique: [A-Za-z0-9._-]{1,64} */
+        const char *organisation;  /* 1..200 characters */
+        const char *contact;       /* NULL or <= 200 */
+        const char *address;       /* NULL or <= 500 */
+        const char *date;          /* YYYY-MM-DD, a real date */
+};
+
+struct rfd_asset {
+        const char *tag;           /* as printed on the label: [A-Za-z0-9._-]{1,64} */
+        const char *type;          /* "desktop" | "laptop" | "drive" */
+        const char *donor_reference; /* NULL or an existing donor */
+        const char *intake_date;   /* NULL or YYYY-MM-DD */
+        const char *maker, *model, *serial; /* NULL or <= 128 */
+        const char *grade;         /* NULL or "A" | "B" | "C" | "D" (D: to destroy) */
+        const char *destination;   /* NULL or reuse-family|reuse-school|recycling|destruction */
+        const char *recipient_ref; /* NULL or an opaque [A-Za-z0-9._-]{1,64} */
+};
+
+/* The name of the first invalid member (as in the API: "organisation",
+ * "date", ...), NULL when all are valid. */
+const char *rfd_donor_invalid_field(const struct rfd_donor *d);
+const char *rfd_asset_invalid_field(const struct rfd_asset *a);
+bool rfd_intake_date_valid(const char *s);
+bool rfd_intake_ref_valid(const char *s);
+
+/* -EINVAL (invalid), -EEXIST (reference or tag taken), -ENOENT (unknown
+ * donor for an asset). */
+int rfd_store_donor_add(struct rfd_store *s, const struct rfd_donor *d, int64_t *ret_id);
+int rfd_store_asset_add(struct rfd_store *s, const struct rfd_asset *a, int64_t *ret_id);
+/* {reference, organisation, contact, address, date, created_at, assets: [tag...]}; -ENOENT. */
+int rfd_store_donor_get(struct rfd_store *s, const char *reference, json_t **ret);
+int rfd_store_donors_json(struct rfd_store *s, json_t **ret);
+/* {tag, type, donor: {organisation, reference} | null, intake_date, maker,
+ * model, serial, grade, destination, recipient_ref, auto, created_at,
+ * drives: [{device_id, serial, model, certificate_id, certificate_sha256,
+ * result, category, to_destroy}]} (the last certificate of each drive). */
+int rfd_store_asset_get(struct rfd_store *s, const char *tag, json_t **ret);
+/* Every asset, as above without drives but with donor, in tag order. */
+int rfd_store_assets_json(struct rfd_store *s, json_t **ret);
+/* Link a recorded drive to an asset (replaces an earlier link). -ENOENT. */
+int rfd_store_asset_link_device(struct rfd_store *s, const char *tag, int64_t device_id);
+/* The recorded drive with this serial: -ENOENT, -ENOTUNIQ. */
+int rfd_store_device_by_serial(struct rfd_store *s, const char *serial, int64_t *ret_id);
+/* The asset a drive belongs to, as the certificate names it:
+ * {tag, type, donor: {organisation, reference} | null}. When the drive is
+ * not linked: with create_auto, a new asset of type drive tagged
+ * "AUTO-<serial>" (or "AUTO-DEV<device id>") is created and linked;
+ * without, *ret = NULL and 0 is returned. */
+int rfd_store_asset_for_device(struct rfd_store *s, int64_t device_id, bool create_auto, json_t **ret);
+/* The input of rpt_donation_pdf() (report/rpt-donation.h). -ENOENT. */
+int rfd_store_donation_report(struct rfd_store *s, const char *reference, json_t **ret);
+/* Validation statements of a certificate: [{id, seq, created_at, name, title, validated_at}]. */
+int rfd_store_cert_validations_json(struct rfd_store *s, const char *cert_id, json_t **ret);
+/* Every certificate for the CSV export: [{id, seq, kind, created_at,
+ * serial, model, result, asset_tag, donor_reference, sha256}] in seq order. */
+int rfd_store_certs_export_json(struct rfd_store *s, json_t **ret);

@@ -150,7 +150,7 @@ static void test_open_schema(void **state) {
 
         sqlite3 *db = raw_open(f);
         assert_raw_text(db, "PRAGMA journal_mode", "wal");
-        assert_raw_text(db, "PRAGMA user_version", "1");
+        assert_raw_text(db, "PRAGMA user_version", "2"); /* 2: intake records */
         sqlite3_close(db);
 
         /* A database from a newer refurbd is refused, not damaged. */
