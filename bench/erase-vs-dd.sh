@@ -14,6 +14,8 @@
 #   DIRECT_IO     on|off: loop device direct I/O, so the host page cache
 #                 does not flatter anyone (default on; says which in the output)
 #   REFURB_ARGS   extra refurb-wipe options (--threads=N, --block-size=N)
+#   LOOP_BASE, QUIET_LOAD, QUIET_WAIT: see bench/lib.sh (loop node range;
+#                 the bounded wait for a quiet machine before measuring)
 #
 # Both sides use 4 MiB O_DIRECT I/O and end with a flush (dd conv=fsync;
 # refurb-wipe's write time includes its fsync). dd has one request in
@@ -21,83 +23,45 @@
 # checks the AES-256-CTR pattern while dd copies zeros. The verification
 # is timed with --verify-only on what the write pass left, so both of
 # refurb-wipe's figures (time and CPU) cover one pass. Throughput is in MB/s
-# (10^6 bytes). CPU is user+system time of the process (bash `time`), so
-# the loop device's kernel workers are not counted, for either side.
+# (10^6 bytes). CPU is user+system time of the process: bash `time` for dd,
+# the JSON cpu_seconds (all its threads) for refurb-wipe; the loop device's
+# kernel workers are not counted, for either side.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init erase-vs-dd
+
 size_arg=${1:-2G}
 runs=${RUNS:-5}
-direct_io=${DIRECT_IO:-on}
 
-die() { echo "erase-vs-dd: $*" >&2; exit 1; }
+require_root
+require_tools losetup dd jq numfmt awk perl
+find_wipe
+wipe=$WIPE
 
-[[ $EUID -eq 0 ]] || die "needs root (loop devices)"
-for tool in losetup dd jq numfmt awk; do
-        command -v "$tool" >/dev/null || die "missing tool: $tool"
-done
-
-wipe=${REFURB_WIPE:-}
-if [[ -z $wipe ]]; then
-        wipe=$(ls -t "$repo"/build*/wiper/refurb-wipe 2>/dev/null | head -n1 || true)
-fi
-[[ -n $wipe && -x $wipe ]] || die "refurb-wipe not found: build it or set REFURB_WIPE"
-
-size=$(numfmt --from=iec "$size_arg") || die "bad size: $size_arg"
+size=$(parse_size "$size_arg")
 bs=$((4 * 1024 * 1024))
-((size >= bs && size % bs == 0)) || die "size must be a multiple of 4 MiB"
 count=$((size / bs))
 
-base=${WORKDIR:-${TMPDIR:-$here/work}}
-mkdir -p "$base"
-work=$(mktemp -d "$base/erase-vs-dd.XXXXXX")
-loop=""
-cleanup() {
-        [[ -n $loop ]] && losetup -d "$loop" 2>/dev/null || true
-        rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+bench_workdir
+work=$BENCH_WORK
 img=$work/backing.img
 # Allocated up front, then written once (untimed below) so that no run pays
 # for block allocation or unwritten-extent conversion.
-fallocate -l "$size" "$img" 2>/dev/null || truncate -s "$size" "$img"
-loop=$(losetup --find --show --direct-io="$direct_io" "$img" 2>/dev/null) ||
-        loop=$(losetup --find --show "$img")
-dio=$(cat "/sys/block/${loop#/dev/}/loop/dio" 2>/dev/null || echo "?")
-command -v udevadm >/dev/null && udevadm settle 2>/dev/null || true
-
-export LC_ALL=C
-TIMEFORMAT='%R %U %S'
-
-calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
-
-# timed CMD...: runs CMD; sets wall and cpu (user + system seconds).
-timed() {
-        { time "$@" >/dev/null 2>"$work/err"; } 2>"$work/time" || {
-                cat "$work/err" >&2
-                die "failed: $*"
-        }
-        local user sys
-        read -r wall user sys <"$work/time"
-        cpu=$(calc "$user + $sys")
-}
-
-# refurb-wipe exits 1 without verification (nothing attested): accept it.
-wipe_json() {
-        local rc=0
-        "$wipe" --yes --json ${REFURB_ARGS:-} "$@" "$loop" >"$work/out" 2>"$work/err" || rc=$?
-        if ((rc > 1)) || ! jq -e . "$work/out" >/dev/null 2>&1; then
-                cat "$work/err" >&2
-                die "refurb-wipe failed (exit $rc)"
-        fi
-}
+(($(free_bytes "$work") > size + 256 * 1024 * 1024)) ||
+        die "not enough free space in $(bench_base) for $(numfmt --to=iec "$size") (set WORKDIR)"
+make_backing "$img" "$size"
+loop=""
+loop_attach loop "$img"
+dio=$(loop_dio "$loop")
+settle
 
 echo "refurb-wipe: $wipe"
-echo "device: $loop on $img ($(numfmt --to=iec "$size")), loop direct I/O: $([[ $dio == 1 ]] && echo on || echo off)"
+machine_info
+echo "device: $loop on $img ($(numfmt --to=iec "$size")), loop direct I/O: $dio"
 echo "cpus: $(nproc), runs: $runs (interleaved; median and best)"
+wait_quiet
 echo "warm-up: writing the backing file once..."
 dd if=/dev/zero of="$loop" bs=$bs count=$count oflag=direct conv=fsync status=none
 
@@ -110,18 +74,16 @@ for ((i = 0; i < runs; i++)); do
         dd_r_s+=("$wall"); dd_r_cpu+=("$cpu")
 
         # Write pass alone (its CPU is the whole process: one pass).
-        wipe_json --verify=none
+        wipe_json "$loop" --verify=none
         rw_s+=("$(jq -r .write_seconds "$work/out")"); rw_cpu+=("$(jq -r .cpu_seconds "$work/out")")
         key=$(jq -r .key "$work/out"); iv=$(jq -r .iv "$work/out")
         # Verification alone, of what was just written.
-        wipe_json --verify-only --key="$key" --iv="$iv"
+        wipe_json "$loop" --verify-only --key="$key" --iv="$iv"
         [[ $(jq -r .complete "$work/out") == true ]] || die "verification failed: $(jq -c .exceptions "$work/out")"
         rv_s+=("$(jq -r .verify_seconds "$work/out")"); rv_cpu+=("$(jq -r .cpu_seconds "$work/out")")
         echo "run $((i + 1)): dd write ${dd_w_s[i]} s, refurb write ${rw_s[i]} s, dd read ${dd_r_s[i]} s, refurb verify ${rv_s[i]} s"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-best() { printf '%s\n' "$@" | sort -g | head -n1; }
 mbps() { awk "BEGIN { printf \"%.1f\", $size / $1 / 1e6 }"; }
 per_gb() { awk "BEGIN { printf \"%.3f\", $1 * 1e9 / $size }"; }
 

@@ -337,6 +337,9 @@ int rfd_job_new(struct rfd_manager *m, struct rfd_dev *d, const char *bay, int f
         job->opts.method = m->config->erase_method;
         job->opts.validate_percent = m->config->validate_percent;
         job->opts.overwrite.verify = verify;
+        /* Two generator threads per bay: with several bays at once, more buys
+         * nothing and costs buffers (bench/README.md). */
+        job->opts.overwrite.generator_threads = 2;
         job->opts.overwrite.verify_percent = verify == WIPE_VERIFY_FULL ? 100 : verify_percent;
         job->opts.cancel = &job->cancel;
         job->opts.removed = &job->removed;

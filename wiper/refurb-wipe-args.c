@@ -69,6 +69,9 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *ret) {
 }
 
 /* 0: go on, 1: done (help), <0: usage error. */
+/* The buffer ring holds 2 x (threads + 2) blocks: keep it under 1 GiB. */
+#define MAX_RING_BYTES (1024 * MiB)
+
 int refurb_wipe_parse_args(int argc, char **argv, enum rf_lang lang, struct args *a) {
         enum { OPT_VERIFY = 0x100, OPT_PERCENT, OPT_BLOCK, OPT_THREADS, OPT_JSON, OPT_YES, OPT_VERIFY_ONLY, OPT_KEY,
                OPT_IV, OPT_METHOD, OPT_VALIDATE };
@@ -206,6 +209,12 @@ int refurb_wipe_parse_args(int argc, char **argv, enum rf_lang lang, struct args
         if (a->verify_only && a->verify == WIPE_VERIFY_NONE) {
                 fprintf(stderr, "%s\n", RF_TR(lang, "--verify-only : --verify=none n'a pas de sens",
                                               "--verify-only: --verify=none makes no sense"));
+                return -EINVAL;
+        }
+        if (a->block_size && a->threads && 2 * ((uint64_t) a->threads + 2) * a->block_size > MAX_RING_BYTES) {
+                fprintf(stderr, "%s\n",
+                        RF_TR(lang, "--threads × --block-size : plus de 1 Gio de tampons, réduisez l'un des deux",
+                              "--threads × --block-size: over 1 GiB of buffers, lower one of them"));
                 return -EINVAL;
         }
         return 0;
