@@ -335,12 +335,12 @@ int rfd_store_device_by_serial(struct rfd_store *s, const char *serial, int64_t 
         return 0;
 }
 
-/* {tag, type, donor: {organisation, reference} | null} of the asset the
+/* {tag, type, destination, donor: {organisation, reference} | null} of the asset the
  * device is linked to; *ret = NULL when none. */
 static int device_asset_brief(struct rfd_store *s, int64_t device_id, json_t **ret) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = rfd_store_prepare(s,
-                                  "SELECT a.tag, a.type, d.organisation, d.reference FROM devices v"
+                                  "SELECT a.tag, a.type, d.organisation, d.reference, a.destination FROM devices v"
                                   " JOIN assets a ON a.id = v.asset_id LEFT JOIN donors d ON d.id = a.donor_id"
                                   " WHERE v.id = ?1",
                                   &st);
@@ -361,8 +361,10 @@ static int device_asset_brief(struct rfd_store *s, int64_t device_id, json_t **r
                                 ? json_null()
                                 : json_pack("{s:s?, s:s?}", "organisation", (const char *) sqlite3_column_text(st, 2),
                                             "reference", (const char *) sqlite3_column_text(st, 3));
-        *ret = json_pack("{s:s?, s:s?, s:o?}", "tag", (const char *) sqlite3_column_text(st, 0), "type",
-                         (const char *) sqlite3_column_text(st, 1), "donor", donor);
+        /* destination: NIST SP 800-88's "media destination" (reuse, recycling...). */
+        *ret = json_pack("{s:s?, s:s?, s:s?, s:o?}", "tag", (const char *) sqlite3_column_text(st, 0), "type",
+                         (const char *) sqlite3_column_text(st, 1), "destination",
+                         (const char *) sqlite3_column_text(st, 4), "donor", donor);
         return *ret ? 0 : -ENOMEM;
 }
 
