@@ -69,6 +69,93 @@ static const char *render_error(int r, enum rf_lang lang) {
         }
 }
 
+#define VALIDATION_FORMAT "refurb-validation/1"
+
+static void warn_validation(const struct rctl_ctx *ctx, const char *vid, const char *why) {
+        _cleanup_free_ char *clean = rctl_sanitize(vid ? vid : "?");
+        fprintf(stderr,
+                RF_TR(ctx->lang, "Attention : validation %s non imprimée : %s.\n",
+                      "Warning: validation %s not printed: %s.\n"),
+                clean ? clean : "?", why);
+}
+
+/* One supervisor validation listed by refurbd: its signed text (in the
+ * entry, or fetched by its id), checked as "cert verify" does, and about
+ * this very text (certificate_id, certificate_sha256). Returns the parsed
+ * document (a new reference) or NULL after a warning. */
+static json_t *verified_validation(struct rctl_ctx *ctx, const json_t *entry, const char *cert_id,
+                                   const char *cert_sha256, const char *pem) {
+        enum rf_lang lang = ctx->lang;
+        _cleanup_reply_ struct rctl_reply vr = { 0 };
+        _cleanup_(rctl_verdict_clear) struct rctl_verdict v = { 0 };
+        char path[128], computed[65];
+
+        const char *vid = rctl_jstr(entry, "id");
+        if (!vid || rctl_cert_id_valid(vid) < 0) {
+                warn_validation(ctx, vid, RF_TR(lang, "identifiant illisible", "unreadable id"));
+                return NULL;
+        }
+        const json_t *src = entry;
+        if (!json_is_string(json_object_get(entry, "json")) || !rctl_jstr(entry, "signature")) {
+                snprintf(path, sizeof(path), "/v1/certificates/%s", vid);
+                if (rctl_get(ctx->client, path, &vr) < 0) {
+                        warn_validation(ctx, vid, RF_TR(lang, "document signé introuvable", "signed document not found"));
+                        return NULL;
+                }
+                src = vr.json;
+        }
+        const json_t *json = json_object_get(src, "json");
+        const char *sig = rctl_jstr(src, "signature"), *sha = rctl_jstr(src, "sha256");
+        if (!json_is_string(json) || !sig) {
+                warn_validation(ctx, vid, RF_TR(lang, "réponse inattendue de refurbd", "unexpected answer from refurbd"));
+                return NULL;
+        }
+        const char *text = json_string_value(json);
+        size_t len = json_string_length(json);
+        if (rf_sha256_hex(text, len, computed) < 0 || (sha && strcasecmp(sha, computed) != 0)) {
+                warn_validation(ctx, vid, RF_TR(lang, "le texte ne correspond pas à son empreinte SHA-256",
+                                                "the text does not match its SHA-256"));
+                return NULL;
+        }
+        int r = rctl_cert_check(text, len, sig, pem, lang, &v);
+        if (r < 0) {
+                warn_validation(ctx, vid, r == -ENOMEM ? RF_TR(lang, "mémoire insuffisante", "out of memory") : v.why);
+                return NULL;
+        }
+        const char *csha = rctl_jstr(v.doc, "certificate_sha256");
+        if (!rf_streq_ptr(rctl_jstr(v.doc, "format"), VALIDATION_FORMAT) ||
+            !rf_streq_ptr(rctl_jstr(v.doc, "certificate_id"), cert_id) || !csha || strcasecmp(csha, cert_sha256) != 0) {
+                warn_validation(ctx, vid, RF_TR(lang, "elle ne porte pas sur ce certificat (identifiant ou SHA-256)",
+                                                "it is not about this certificate (id or SHA-256)"));
+                return NULL;
+        }
+        return json_incref(v.doc);
+}
+
+/* The verified validations of the certificate (an array, possibly empty;
+ * NULL when out of memory). */
+static json_t *verified_validations(struct rctl_ctx *ctx, const json_t *list, const char *cert_id,
+                                    const char *cert_sha256, const char *pem) {
+        _cleanup_json_ json_t *out = json_array();
+        size_t i;
+        json_t *e;
+
+        if (!out)
+                return NULL;
+        if (list && !json_is_array(list))
+                fprintf(stderr, "%s",
+                        RF_TR(ctx->lang, "Attention : liste « validations » de refurbd illisible ; ignorée.\n",
+                              "Warning: refurbd's \"validations\" list is unreadable; ignored.\n"));
+        json_array_foreach(list, i, e) {
+                json_t *doc = json_is_object(e) ? verified_validation(ctx, e, cert_id, cert_sha256, pem) : NULL;
+                if (!json_is_object(e))
+                        warn_validation(ctx, NULL, RF_TR(ctx->lang, "entrée illisible", "unreadable entry"));
+                if (doc && json_array_append_new(out, doc) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(out);
+}
+
 int rctl_cert_pdf(struct rctl_ctx *ctx, const char *logo, int argc, char **argv) {
         enum rf_lang lang = ctx->lang;
         _cleanup_reply_ struct rctl_reply reply = { 0 }, bench = { 0 };
@@ -136,18 +223,26 @@ int rctl_cert_pdf(struct rctl_ctx *ctx, const char *logo, int argc, char **argv)
 
         if (output_path(ctx, id, out) < 0)
                 return rctl_fail(ctx, RF_TR(lang, "Chemin trop long : %s", "Path too long: %s"), ctx->output);
-        r = rpt_certificate_pdf(text, len, computed, lang, logo, out);
+        _cleanup_json_ json_t *validations =
+                verified_validations(ctx, json_object_get(reply.json, "validations"), id, computed, pem);
+        if (!validations)
+                return rctl_fail(ctx, "%s", RF_TR(lang, "Mémoire insuffisante.", "Out of memory."));
+        r = rpt_certificate_pdf(text, len, computed, validations, lang, logo, out);
         if (r < 0)
                 return rctl_fail(ctx, RF_TR(lang, "Impossible d'écrire le PDF %s : %s", "Cannot write the PDF %s: %s"), out,
                                  render_error(r, lang));
         if (ctx->json) {
-                _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "pdf", out, "sha256", computed,
-                                                     "signer_sha256", v.signer_sha256);
+                _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", id, "pdf", out, "sha256", computed,
+                                                     "signer_sha256", v.signer_sha256, "validations", validations);
                 return o ? rctl_emit_json(ctx, o) : rctl_fail(ctx, "%s", RF_TR(lang, "Mémoire insuffisante.", "Out of memory."));
         }
         _cleanup_free_ char *clean = rctl_sanitize(out);
         printf(RF_TR(lang, "Certificat %s vérifié (signé par %s) ; PDF écrit : %s\n",
                      "Certificate %s verified (signed by %s); PDF written: %s\n"),
                id, v.signer_cn, clean ? clean : "?");
+        if (json_array_size(validations) > 0)
+                printf(RF_TR(lang, "%zu validation(s) d'un responsable vérifiée(s) et imprimée(s).\n",
+                             "%zu supervisor validation(s) verified and printed.\n"),
+                       json_array_size(validations));
         return RCTL_EXIT_OK;
 }

@@ -132,7 +132,7 @@ static int bench(unsigned n, enum rf_lang lang, const char *keep, const char *cs
                 if ((r = rf_cms_sign(key, cert, text, len, &sig)) < 0 || (r = rf_sha256_hex(text, len, prev)) < 0)
                         return r;
                 uint64_t t1 = rf_now_usec();
-                r = rpt_certificate_pdf_mem(text, len, prev, lang, NULL, &pdf, &pdf_len);
+                r = rpt_certificate_pdf_mem(text, len, prev, NULL, lang, NULL, &pdf, &pdf_len);
                 if (r < 0)
                         return r;
                 if (keep) {
@@ -167,7 +167,7 @@ static int render_file(const char *kind, const char *in, const char *out, enum r
         if (r < 0)
                 return r;
         if (strcmp(kind, "certificate") == 0)
-                return rpt_certificate_pdf(text, len, NULL, lang, logo, out);
+                return rpt_certificate_pdf(text, len, NULL, NULL, lang, logo, out);
         if (rf_json_parse(text, len, &doc, err, sizeof(err)) < 0) {
                 fprintf(stderr, "%s: %s\n", in, err);
                 return -EINVAL;

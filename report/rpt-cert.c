@@ -9,6 +9,8 @@
 #include "rf-util.h"
 #include "rpt-cert.h"
 #include "rpt-draw.h"
+#include "rpt-refurb.h"
+#include "rpt-validation.h"
 #include "rpt-words.h"
 
 #define CERT_FORMAT "refurb-erasure-certificate/1"
@@ -23,6 +25,7 @@ struct cert {
         const char *id; /* checked: hex digits and '-' */
         char sha256[65];
         cairo_surface_t *logo;
+        const json_t *validations; /* verified by the caller, or NULL */
 };
 
 static const struct rpt_style st_small = { RPT_FONT_SANS, 6.8, false, RPT_GREY };
@@ -201,6 +204,28 @@ static void draw_drive(struct cert *c) {
         rpt_field(d, LABEL_W, RF_TR(lang, "Connexion", "Transport"), line, 1, NULL);
         rpt_field(d, LABEL_W, RF_TR(lang, "Contenu avant effacement", "Content before erasure"),
                   rpt_jstr(m, "content_before"), 3, NULL);
+
+        /* Where the drive came from and where it goes (intake records, signed
+         * with the certificate). */
+        const json_t *asset = rpt_jobj(c->root, "asset");
+        if (!asset)
+                return;
+        const json_t *donor = rpt_jobj(asset, "donor");
+        const char *org = rpt_jstr(donor, "organisation"), *ref = rpt_jstr(donor, "reference");
+        snprintf(line, sizeof(line), "%.200s%s%.100s%s", org ? org : RF_TR(lang, "aucun", "none"),
+                 ref ? RF_TR(lang, " (don ", " (donation ") : "", ref ? ref : "", ref ? ")" : "");
+        rpt_field(d, LABEL_W, RF_TR(lang, "Donateur", "Donor"), line, 2, NULL);
+        rpt_field(d, LABEL_W, RF_TR(lang, "Appareil (n° d'inventaire)", "Asset (tag)"), rpt_jstr(asset, "tag"), 1,
+                  NULL);
+        const char *dest = rpt_jstr(asset, "destination");
+        rpt_field(d, LABEL_W, RF_TR(lang, "Destination", "Destination"),
+                  !dest                                   ? RF_TR(lang, "non décidée", "not decided")
+                  : rf_streq_ptr(dest, "reuse-family")    ? RF_TR(lang, "réemploi : une famille", "reuse: a family")
+                  : rf_streq_ptr(dest, "reuse-school")    ? RF_TR(lang, "réemploi : une école", "reuse: a school")
+                  : rf_streq_ptr(dest, "recycling")       ? RF_TR(lang, "recyclage", "recycling")
+                  : rf_streq_ptr(dest, "destruction")     ? RF_TR(lang, "destruction", "destruction")
+                                                          : dest,
+                  1, NULL);
 }
 
 static void draw_erasure(struct cert *c) {
@@ -358,12 +383,12 @@ static void draw_exceptions(struct cert *c) {
 static int draw_record(struct cert *c) {
         struct rpt_doc *d = &c->doc;
         enum rf_lang lang = c->lang;
-        const struct rpt_style st_box = { RPT_FONT_SANS, 9.5, true, RPT_INK };
         const double qr = 100, label_w = 108, vw = RPT_CONTENT_W - qr - label_w - 10;
         char qr_text[160], seq[32] = "?";
         long long v;
 
-        rpt_doc_need(d, 28 + qr + 4 + 70);
+        double bh = rpt_validation_box(d, c->validations, c->id, c->sha256, false);
+        rpt_doc_need(d, 28 + qr + 4 + bh + 6);
         rpt_section(d, RF_TR(lang, "Référence du certificat électronique", "Electronic certificate reference"));
         double top = d->y;
         snprintf(qr_text, sizeof(qr_text), RPT_QR_PREFIX "%s:%s", c->id, c->sha256);
@@ -394,18 +419,9 @@ static int draw_record(struct cert *c) {
                  true);
         d->y = MAX(d->y + 24, top + qr);
 
-        /* The supervisor's validation: filled in by hand for now. */
-        double bh = 64, y = d->y, col = (RPT_CONTENT_W - 20) / 3;
-        rpt_frame(d, RPT_MARGIN, y, RPT_CONTENT_W, bh, 0.8, RPT_GREY);
-        rpt_text(d, &st_box, RPT_MARGIN + 10, y + 8, RPT_CONTENT_W - 20, RPT_LEFT, 1,
-                 RF_TR(lang, "Validation par un responsable", "Validation by a supervisor"), true);
-        const char *cells[3] = { RF_TR(lang, "Nom", "Name"), "Date", "Signature" };
-        for (int k = 0; k < 3; k++) {
-                double x = RPT_MARGIN + 10 + k * col;
-                rpt_text(d, &st_label, x, y + 28, col - 12, RPT_LEFT, 1, cells[k], true);
-                rpt_hline(d, x, x + col - 14, y + bh - 12, 0.6, RPT_GREY);
-        }
-        d->y = y + bh + 6;
+        /* The supervisor's validation: signed statements, or by hand. */
+        rpt_validation_box(d, c->validations, c->id, c->sha256, true);
+        d->y += bh + 6;
         return 0;
 }
 
@@ -435,10 +451,10 @@ static int render(struct cert *c, char **ret, size_t *ret_len) {
         return rpt_doc_finish(d, ret, ret_len);
 }
 
-int rpt_certificate_pdf_mem(const char *json_text, size_t len, const char *sha256_hex, enum rf_lang lang,
-                            const char *logo_png, char **ret, size_t *ret_len) {
+int rpt_certificate_pdf_mem(const char *json_text, size_t len, const char *sha256_hex, const json_t *validations,
+                            enum rf_lang lang, const char *logo_png, char **ret, size_t *ret_len) {
         _cleanup_json_ json_t *root = NULL;
-        struct cert c = { .lang = lang };
+        struct cert c = { .lang = lang, .validations = validations };
         int r;
 
         if (!json_text || !ret || !ret_len)
@@ -447,6 +463,11 @@ int rpt_certificate_pdf_mem(const char *json_text, size_t len, const char *sha25
                 return -EINVAL;
         if (rf_json_parse(json_text, len, &root, NULL, 0) < 0 || !json_is_object(root))
                 return -EINVAL;
+        if (validations && !json_is_array(validations))
+                return -EINVAL;
+        if (rf_streq_ptr(rpt_jstr(root, "format"), RPT_REFURB_FORMAT))
+                return rpt_refurbishment_pdf_mem(json_text, len, sha256_hex, validations, lang, logo_png, ret,
+                                                 ret_len);
         if (!rf_streq_ptr(rpt_jstr(root, "format"), CERT_FORMAT))
                 return -EPROTONOSUPPORT;
         c.root = root;
@@ -470,14 +491,14 @@ int rpt_certificate_pdf_mem(const char *json_text, size_t len, const char *sha25
         return r;
 }
 
-int rpt_certificate_pdf(const char *json_text, size_t len, const char *sha256_hex, enum rf_lang lang,
-                        const char *logo_png, const char *out_path) {
+int rpt_certificate_pdf(const char *json_text, size_t len, const char *sha256_hex, const json_t *validations,
+                        enum rf_lang lang, const char *logo_png, const char *out_path) {
         _cleanup_free_ char *pdf = NULL;
         size_t pdf_len = 0;
 
         if (!out_path)
                 return -EINVAL;
-        int r = rpt_certificate_pdf_mem(json_text, len, sha256_hex, lang, logo_png, &pdf, &pdf_len);
+        int r = rpt_certificate_pdf_mem(json_text, len, sha256_hex, validations, lang, logo_png, &pdf, &pdf_len);
         if (r < 0)
                 return r;
         return rf_write_file_atomic(out_path, pdf, pdf_len, 0644);

@@ -86,8 +86,8 @@ static json_t *cert_doc(bool erased, size_t n_exceptions) {
                 erased ? NULL : "erreurs d'écriture sur 25 zones");
 }
 
-static void render(const char *dir, json_t *doc, enum rf_lang lang, const char *name, char **ret_text,
-                   char sha[static 65]) {
+static void render_with(const char *dir, json_t *doc, const json_t *validations, enum rf_lang lang, const char *name,
+                        char **ret_text, char sha[static 65]) {
         _cleanup_free_ char *text = NULL, *out = NULL;
         char pdf[128], cmd[512];
         size_t len = 0, out_len = 0;
@@ -97,7 +97,7 @@ static void render(const char *dir, json_t *doc, enum rf_lang lang, const char *
         json_decref(doc);
         assert_int_equal(rf_sha256_hex(text, len, sha), 0);
         snprintf(pdf, sizeof(pdf), "%s/%s.pdf", dir, name);
-        assert_int_equal(rpt_certificate_pdf(text, len, sha, lang, NULL, pdf), 0);
+        assert_int_equal(rpt_certificate_pdf(text, len, sha, validations, lang, NULL, pdf), 0);
 
         snprintf(cmd, sizeof(cmd), "pdftoppm -r 50 -png '%s' '%s/%s' && test -s '%s/%s-1.png'", pdf, dir, name, dir, name);
         assert_int_equal(system(cmd), 0);
@@ -121,6 +121,103 @@ static void render(const char *dir, json_t *doc, enum rf_lang lang, const char *
                 snprintf(expected, sizeof(expected), RPT_QR_PREFIX "6f1c2a9e-4b7d-4e0a-9a51-3c2f7d9b1e04:%s\n", sha);
                 assert_string_equal(qr, expected);
         }
+}
+
+static void render(const char *dir, json_t *doc, enum rf_lang lang, const char *name, char **ret_text,
+                   char sha[static 65]) {
+        render_with(dir, doc, NULL, lang, name, ret_text, sha);
+}
+
+/* A supervisor's validation of the certificate whose text has SHA-256 sha
+ * (docs/intake.md). */
+static json_t *validation_doc(const char *sha, const char *name, const char *title) {
+        return json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:{s:s, s:s?}, s:s}", "format",
+                         "refurb-validation/1", "id", "9a8b7c6d-1111-4222-8333-444455556666", "sequence", 43,
+                         "previous_sha256", sha, "issued_at", "2026-11-22T10:00:00Z", "bench", "name", "atelier-1",
+                         "certificate_id", "6f1c2a9e-4b7d-4e0a-9a51-3c2f7d9b1e04", "certificate_sha256", sha,
+                         "certificate_format", "refurb-erasure-certificate/1", "validated_by", "name", name, "title",
+                         title, "validated_at", "2026-11-22T10:00:00Z");
+}
+
+static void test_validation(void **state) {
+        struct fixture *f = *state;
+        _cleanup_free_ char *t = NULL, *t2 = NULL, *text = NULL;
+        _cleanup_json_ json_t *vals = NULL;
+        char sha[65], sha2[65];
+        size_t len = 0;
+
+        skip_without_poppler();
+        json_t *doc = cert_doc(true, 0);
+        assert_int_equal(rf_json_canonical(doc, &text, &len), 0);
+        assert_int_equal(rf_sha256_hex(text, len, sha), 0);
+        vals = json_pack("[o, o]", validation_doc(sha, "Claire Martin", "Responsable atelier"),
+                         validation_doc("00000000000000000000000000000000000000000000000000000000deadbeef", "Mallory",
+                                        NULL));
+        assert_non_null(vals);
+        render_with(f->dir, doc, vals, RF_LANG_FR, "validated", &t, sha2);
+        assert_string_equal(sha, sha2);
+        assert_non_null(strstr(t, "Validation par un responsable"));
+        assert_non_null(strstr(t, "Validé par Claire Martin (Responsable atelier) le 22/11/2026"));
+        assert_null(strstr(t, "Mallory")); /* about another text: not printed */
+        assert_non_null(strstr(t, "9a8b7c6d-1111-4222-8333-444455556666")); /* the statement's id */
+
+        render_with(f->dir, cert_doc(true, 0), vals, RF_LANG_EN, "validated-en", &t2, sha2);
+        assert_non_null(strstr(t2, "Validated by Claire Martin (Responsable atelier) on 2026-11-22"));
+
+        /* Not an array: refused. */
+        _cleanup_free_ char *pdf = NULL;
+        size_t pdf_len = 0;
+        _cleanup_json_ json_t *obj = json_object();
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, sha, obj, RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
+}
+
+/* A refurbishment certificate (docs/intake.md). */
+static json_t *refurb_doc(void) {
+        return json_pack(
+                "{s:s, s:s, s:i, s:n, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s},"
+                " s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s},"
+                " s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:b}, {s:s, s:s, s:s, s:s, s:s, s:s, s:b}], s:n, s:s}",
+                "format", "refurb-refurbishment-certificate/1", "id", "6f1c2a9e-4b7d-4e0a-9a51-3c2f7d9b1e04",
+                "sequence", 12, "previous_sha256", "issued_at", "2026-11-22T10:00:00Z", "bench", "name", "atelier-1",
+                "organisation", "Association Réemploi", "location", "Lyon", "signer_sha256",
+                "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12", "operator", "technician",
+                "Camille", "asset", "tag", "RB-00017", "type", "laptop", "maker", "Lenovo", "model", "ThinkPad T480",
+                "serial", "PF1ABCDE", "grade", "B", "destination", "reuse-family", "intake_date", "2026-11-20",
+                "donor", "organisation", "Mairie de Villeurbanne", "reference", "DON-2026-0042", "drives", "serial",
+                "Z3T8K1QX", "model", "ST500DM002", "certificate_id", "0b7e41d2-93aa-4c1f-8d0e-5a6b7c8d9e0f",
+                "certificate_sha256", "1111111111111111111111111111111111111111111111111111111111111111", "result",
+                "erased", "category", "Purge", "to_destroy", 0, "serial", "S3Z9NB0K", "model", "Samsung SSD 860",
+                "certificate_id", "c3d4e5f6-1a2b-4c3d-9e8f-7a6b5c4d3e2f", "certificate_sha256",
+                "2222222222222222222222222222222222222222222222222222222222222222", "result", "not-erased", "category",
+                "none", "to_destroy", 1, "image", "result", "not-erased");
+}
+
+static void test_refurbishment(void **state) {
+        struct fixture *f = *state;
+        _cleanup_free_ char *t = NULL;
+        char sha[65];
+
+        skip_without_poppler();
+        render(f->dir, refurb_doc(), RF_LANG_FR, "refurb", &t, sha);
+        assert_non_null(strstr(t, "Certificat de reconditionnement"));
+        assert_non_null(strstr(t, "RB-00017"));
+        assert_non_null(strstr(t, "Mairie de Villeurbanne"));
+        assert_non_null(strstr(t, "Z3T8K1QX"));
+        assert_non_null(strstr(t, "0b7e41d2-93aa-4c1f-8d0e-5a6b7c8d9e0f"));
+        assert_non_null(strstr(t, "1111111111111111111111111111111111111111111111111111111111111111"));
+        assert_non_null(strstr(t, "S3Z9NB0K"));
+        assert_non_null(strstr(t, "NON EFFACÉ"));
+        assert_non_null(strstr(t, "aucune image écrite"));
+        assert_non_null(strstr(t, sha));
+
+        /* Drives that are not objects: refused. */
+        _cleanup_free_ char *text = NULL, *pdf = NULL;
+        size_t len = 0, pdf_len = 0;
+        json_t *doc = refurb_doc();
+        json_object_set_new(doc, "drives", json_pack("[s]", "x"));
+        assert_int_equal(rf_json_canonical(doc, &text, &len), 0);
+        json_decref(doc);
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
 }
 
 static void test_erased_fr(void **state) {
@@ -213,16 +310,16 @@ static void test_refusals(void **state) {
         char other[65];
         memcpy(other, sha, sizeof(other));
         other[0] = other[0] == '0' ? '1' : '0';
-        assert_int_equal(rpt_certificate_pdf_mem(text, len, other, RF_LANG_FR, NULL, &pdf, &pdf_len), -EBADMSG);
-        assert_int_equal(rpt_certificate_pdf_mem(text, len, "zz", RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
-        assert_int_equal(rpt_certificate_pdf_mem("{", 1, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
-        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, RF_LANG_FR, "/nonexistent.png", &pdf, &pdf_len),
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, other, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EBADMSG);
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, "zz", NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
+        assert_int_equal(rpt_certificate_pdf_mem("{", 1, NULL, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, NULL, RF_LANG_FR, "/nonexistent.png", &pdf, &pdf_len),
                          -ENOENT);
         /* Same text, same PDF: drawn from the JSON only. */
         _cleanup_free_ char *a = NULL, *b = NULL;
         size_t alen = 0, blen = 0;
-        assert_int_equal(rpt_certificate_pdf_mem(text, len, sha, RF_LANG_FR, NULL, &a, &alen), 0);
-        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, RF_LANG_FR, NULL, &b, &blen), 0);
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, sha, NULL, RF_LANG_FR, NULL, &a, &alen), 0);
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, NULL, RF_LANG_FR, NULL, &b, &blen), 0);
         assert_true(alen > 1000 && memcmp(a, "%PDF-", 5) == 0);
         assert_true(alen == blen && memcmp(a, b, alen) == 0);
 
@@ -230,13 +327,13 @@ static void test_refusals(void **state) {
         free(text);
         text = NULL;
         assert_int_equal(rf_json_canonical(doc, &text, &len), 0);
-        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EPROTONOSUPPORT);
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EPROTONOSUPPORT);
         json_object_set_new(doc, "format", json_string("refurb-erasure-certificate/1"));
         json_object_set_new(doc, "id", json_string("../../etc/passwd"));
         free(text);
         text = NULL;
         assert_int_equal(rf_json_canonical(doc, &text, &len), 0);
-        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
+        assert_int_equal(rpt_certificate_pdf_mem(text, len, NULL, NULL, RF_LANG_FR, NULL, &pdf, &pdf_len), -EINVAL);
         json_decref(doc);
 }
 
@@ -296,6 +393,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_donation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refurbishment, setup, teardown),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         rpt_release_caches(); /* for LeakSanitizer (ASan unit run) */
