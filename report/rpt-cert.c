@@ -218,12 +218,12 @@ static void draw_drive(struct cert *c) {
         rpt_field(d, LABEL_W, RF_TR(lang, "Appareil (n° d'inventaire)", "Asset (tag)"), rpt_jstr(asset, "tag"), 1,
                   NULL);
         const char *dest = rpt_jstr(asset, "destination");
-        rpt_field(d, LABEL_W, RF_TR(lang, "Destination", "Destination"),
+        rpt_field(d, LABEL_W, "Destination",
                   !dest                                   ? RF_TR(lang, "non décidée", "not decided")
                   : rf_streq_ptr(dest, "reuse-family")    ? RF_TR(lang, "réemploi : une famille", "reuse: a family")
                   : rf_streq_ptr(dest, "reuse-school")    ? RF_TR(lang, "réemploi : une école", "reuse: a school")
                   : rf_streq_ptr(dest, "recycling")       ? RF_TR(lang, "recyclage", "recycling")
-                  : rf_streq_ptr(dest, "destruction")     ? RF_TR(lang, "destruction", "destruction")
+                  : rf_streq_ptr(dest, "destruction")     ? "destruction"
                                                           : dest,
                   1, NULL);
 }

@@ -155,7 +155,7 @@ static void draw_asset(struct refurb *c) {
         rpt_field(d, LABEL_W, RF_TR(lang, "Fabricant et modèle", "Make and model"), line, 2, &st_bold);
         rpt_field(d, LABEL_W, RF_TR(lang, "Numéro de série", "Serial number"), rpt_jstr(a, "serial"), 1, NULL);
         if (rpt_jstr(a, "grade"))
-                rpt_field(d, LABEL_W, RF_TR(lang, "Grade", "Grade"), rpt_jstr(a, "grade"), 1, NULL);
+                rpt_field(d, LABEL_W, "Grade", rpt_jstr(a, "grade"), 1, NULL);
         if (rpt_jstr(a, "destination"))
                 rpt_field(d, LABEL_W, "Destination", rpt_jstr(a, "destination"), 1, NULL);
         if (donor) {
