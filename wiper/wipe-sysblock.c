@@ -102,9 +102,10 @@ const char *wipe_sb_dir_name(const char *dir) {
  * without device nodes, and in tests), then the node itself. */
 int wipe_sb_resolve_block_path(const struct wipe_safety_env *env, const char *path, dev_t *ret) {
         char dir[PATH_MAX];
-        size_t len = strlen(path);
-        const char *name = len > 5 && strncmp(path, "/dev/", 5) == 0 ? path + 5 : NULL;
-        if (name && memchr(name, '/', len - 5) == NULL &&
+        /* "/dev/NAME" with no further '/': its last slash is the fifth byte. */
+        const char *slash = strrchr(path, '/');
+        const char *name = slash && slash - path == 4 && strncmp(path, "/dev/", 5) == 0 ? slash + 1 : NULL;
+        if (name && *name &&
             snprintf(dir, sizeof(dir), "%s/class/block/%s", env->sysfs_root, name) < (int) sizeof(dir) &&
             wipe_sb_read_devnum(dir, ret) >= 0)
                 return 0;
