@@ -9,6 +9,7 @@
 #include "rf-util.h"
 #include "rpt-cert.h"
 #include "rpt-draw.h"
+#include "rpt-header.h"
 #include "rpt-refurb.h"
 #include "rpt-validation.h"
 #include "rpt-words.h"
@@ -65,52 +66,16 @@ static void footer(struct rpt_doc *d, void *userdata) {
 }
 
 static void draw_header(struct cert *c) {
-        struct rpt_doc *d = &c->doc;
         enum rf_lang lang = c->lang;
-        const json_t *bench = rpt_jobj(c->root, "bench");
-        const struct rpt_style st_org = { RPT_FONT_SANS, 13, true, RPT_INK };
-        const struct rpt_style st_title = { RPT_FONT_SANS, 18, true, RPT_INK };
-        double x = RPT_MARGIN, y = d->y, h = 0;
-        char line[400], issued[96], seq[48] = "?";
-        long long v;
-
-        if (c->logo) {
-                x += rpt_logo_draw(d, c->logo, x, y, 110, 46) + 12;
-                h = 46;
-        }
-        double right_w = 170, text_w = RPT_PAGE_W - RPT_MARGIN - right_w - x - 10;
-        const char *org = rpt_jstr(bench, "organisation");
-        double th = rpt_text(d, &st_org, x, y, text_w, RPT_LEFT, 2, org ? org : RF_TR(lang, "Banc d'effacement", "Erasure bench"), true);
-        const char *name = rpt_jstr(bench, "name"), *host = rpt_jstr(bench, "hostname");
-        const char *loc = rpt_jstr(bench, "location");
-        bool other_host = host && !rf_streq_ptr(host, name);
-        snprintf(line, sizeof(line), RF_TR(lang, "Banc %.100s%s%.100s%s%s%.100s", "Bench %.100s%s%.100s%s%s%.100s"),
-                 name ? name : "?", other_host ? " (" : "", other_host ? host : "", other_host ? ")" : "",
-                 loc ? " · " : "", loc ? loc : "");
-        th += rpt_text(d, &st_label, x, y + th + 1, text_w, RPT_LEFT, 2, line, true) + 1;
-
-        if (rpt_jint(c->root, "sequence", &v))
-                snprintf(seq, sizeof(seq), "%lld", v);
-        snprintf(line, sizeof(line), RF_TR(lang, "Certificat n° %s", "Certificate no. %s"), seq);
-        double rh = rpt_text(d, &st_bold, RPT_PAGE_W - RPT_MARGIN - right_w, y, right_w, RPT_RIGHT, 1, line, true);
-        rpt_format_time(rpt_jstr(c->root, "issued_at"), lang, issued, sizeof(issued));
-        snprintf(line, sizeof(line), RF_TR(lang, "émis le %s", "issued %s"), issued);
-        rh += rpt_text(d, &st_label, RPT_PAGE_W - RPT_MARGIN - right_w, y + rh + 1, right_w, RPT_RIGHT, 2, line, true);
-
-        d->y = y + MAX(h, MAX(th, rh)) + 6;
-        rpt_hline(d, RPT_MARGIN, RPT_PAGE_W - RPT_MARGIN, d->y, 1.6, RPT_ACCENT);
-        d->y += 10;
-        d->y += rpt_text(d, &st_title, RPT_MARGIN, d->y, RPT_CONTENT_W, RPT_LEFT, 1,
-                         RF_TR(lang, "Certificat d'effacement de données", "Data erasure certificate"), true);
-        d->y += 2;
         const json_t *tool = rpt_jobj(c->root, "tool");
         const char *tname = rpt_jstr(tool, "name"), *tversion = rpt_jstr(tool, "version");
+        char line[400];
         snprintf(line, sizeof(line),
                  RF_TR(lang, "Établi d'après le certificat électronique signé par le banc (%.40s %.40s), selon NIST SP 800-88.",
                        "Drawn from the electronic certificate signed by the bench (%.40s %.40s), per NIST SP 800-88."),
                  tname ? tname : "?", tversion ? tversion : "");
-        d->y += rpt_text(d, &st_label, RPT_MARGIN, d->y, RPT_CONTENT_W, RPT_LEFT, 2, line, true);
-        d->y += 10;
+        rpt_page_header(&c->doc, c->root, c->logo, lang, RF_TR(lang, "Banc d'effacement", "Erasure bench"), true,
+                        RF_TR(lang, "Certificat d'effacement de données", "Data erasure certificate"), line);
 }
 
 static void draw_result(struct cert *c) {

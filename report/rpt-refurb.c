@@ -10,6 +10,7 @@
 #include "rf-util.h"
 #include "rpt-cert.h"
 #include "rpt-draw.h"
+#include "rpt-header.h"
 #include "rpt-refurb.h"
 #include "rpt-validation.h"
 #include "rpt-words.h"
@@ -60,48 +61,13 @@ static void footer(struct rpt_doc *d, void *userdata) {
 }
 
 static void draw_header(struct refurb *c) {
-        struct rpt_doc *d = &c->doc;
         enum rf_lang lang = c->lang;
-        const json_t *bench = rpt_jobj(c->root, "bench");
-        const struct rpt_style st_org = { RPT_FONT_SANS, 13, true, RPT_INK };
-        const struct rpt_style st_title = { RPT_FONT_SANS, 18, true, RPT_INK };
-        double x = RPT_MARGIN, y = d->y, h = 0;
-        char line[400], issued[96], seq[48] = "?";
-        long long v;
-
-        if (c->logo) {
-                x += rpt_logo_draw(d, c->logo, x, y, 110, 46) + 12;
-                h = 46;
-        }
-        double right_w = 170, text_w = RPT_PAGE_W - RPT_MARGIN - right_w - x - 10;
-        const char *org = rpt_jstr(bench, "organisation");
-        double th = rpt_text(d, &st_org, x, y, text_w, RPT_LEFT, 2, org ? org : RF_TR(lang, "Atelier", "Workshop"), true);
-        const char *name = rpt_jstr(bench, "name"), *loc = rpt_jstr(bench, "location");
-        snprintf(line, sizeof(line), RF_TR(lang, "Banc %.100s%s%.100s", "Bench %.100s%s%.100s"), name ? name : "?",
-                 loc ? " · " : "", loc ? loc : "");
-        th += rpt_text(d, &st_label, x, y + th + 1, text_w, RPT_LEFT, 2, line, true) + 1;
-
-        if (rpt_jint(c->root, "sequence", &v))
-                snprintf(seq, sizeof(seq), "%lld", v);
-        snprintf(line, sizeof(line), RF_TR(lang, "Certificat n° %s", "Certificate no. %s"), seq);
-        double rh = rpt_text(d, &st_bold, RPT_PAGE_W - RPT_MARGIN - right_w, y, right_w, RPT_RIGHT, 1, line, true);
-        rpt_format_time(rpt_jstr(c->root, "issued_at"), lang, issued, sizeof(issued));
-        snprintf(line, sizeof(line), RF_TR(lang, "émis le %s", "issued %s"), issued);
-        rh += rpt_text(d, &st_label, RPT_PAGE_W - RPT_MARGIN - right_w, y + rh + 1, right_w, RPT_RIGHT, 2, line, true);
-
-        d->y = y + MAX(h, MAX(th, rh)) + 6;
-        rpt_hline(d, RPT_MARGIN, RPT_PAGE_W - RPT_MARGIN, d->y, 1.6, RPT_ACCENT);
-        d->y += 10;
-        d->y += rpt_text(d, &st_title, RPT_MARGIN, d->y, RPT_CONTENT_W, RPT_LEFT, 1,
-                         RF_TR(lang, "Certificat de reconditionnement", "Refurbishment certificate"), true);
-        d->y += 2;
-        d->y += rpt_text(d, &st_label, RPT_MARGIN, d->y, RPT_CONTENT_W, RPT_LEFT, 2,
-                         RF_TR(lang, "Établi d'après le certificat électronique signé par le banc : l'appareil, ses "
-                                     "disques et l'effacement de chacun.",
-                               "Drawn from the electronic certificate signed by the bench: the device, its drives and "
-                               "the erasure of each."),
-                         true);
-        d->y += 10;
+        rpt_page_header(&c->doc, c->root, c->logo, lang, RF_TR(lang, "Atelier", "Workshop"), false,
+                        RF_TR(lang, "Certificat de reconditionnement", "Refurbishment certificate"),
+                        RF_TR(lang, "Établi d'après le certificat électronique signé par le banc : l'appareil, ses "
+                                    "disques et l'effacement de chacun.",
+                              "Drawn from the electronic certificate signed by the bench: the device, its drives and "
+                              "the erasure of each."));
 }
 
 static void draw_result(struct refurb *c) {
