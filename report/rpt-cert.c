@@ -31,7 +31,6 @@ struct cert {
 
 static const struct rpt_style st_small = { RPT_FONT_SANS, 6.8, false, RPT_GREY };
 static const struct rpt_style st_bold = { RPT_FONT_SANS, 9, true, RPT_INK };
-static const struct rpt_style st_mono = { RPT_FONT_MONO, 7.2, false, RPT_INK };
 static const struct rpt_style st_serial = { RPT_FONT_MONO, 9.5, true, RPT_INK };
 static const struct rpt_style st_label = { RPT_FONT_SANS, 8.5, false, RPT_GREY };
 
@@ -346,48 +345,13 @@ static void draw_exceptions(struct cert *c) {
 /* The signed record (id, number, digests) beside the QR code, then the
  * supervisor's box: kept together on one page. */
 static int draw_record(struct cert *c) {
-        struct rpt_doc *d = &c->doc;
         enum rf_lang lang = c->lang;
-        const double qr = 100, label_w = 108, vw = RPT_CONTENT_W - qr - label_w - 10;
-        char qr_text[160], seq[32] = "?";
-        long long v;
-
-        double bh = rpt_validation_box(d, c->validations, c->id, c->sha256, false);
-        rpt_doc_need(d, 28 + qr + 4 + bh + 6);
-        rpt_section(d, RF_TR(lang, "Référence du certificat électronique", "Electronic certificate reference"));
-        double top = d->y;
-        snprintf(qr_text, sizeof(qr_text), RPT_QR_PREFIX "%s:%s", c->id, c->sha256);
-        int r = rpt_qr(d, qr_text, RPT_PAGE_W - RPT_MARGIN - qr + 4, top - 2, qr);
-        if (r < 0)
-                return r;
-        if (rpt_jint(c->root, "sequence", &v))
-                snprintf(seq, sizeof(seq), "%lld", v);
-        const char *rows[][2] = {
-                { RF_TR(lang, "Identifiant", "Identifier"), c->id },
-                { RF_TR(lang, "Numéro d'ordre", "Sequence number"), seq },
-                { RF_TR(lang, "SHA-256 du document", "Document SHA-256"), c->sha256 },
-                { RF_TR(lang, "Signataire (SHA-256)", "Signer (SHA-256)"),
-                  rpt_jstr(rpt_jobj(c->root, "bench"), "signer_sha256") },
-                { RF_TR(lang, "Certificat précédent", "Previous certificate"), rpt_jstr(c->root, "previous_sha256") },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
-                const char *val = rows[i][1] && *rows[i][1] ? rows[i][1] : "—";
-                double h = rpt_text(d, &st_mono, RPT_MARGIN + label_w, d->y + 0.5, vw, RPT_LEFT, 2, val, true);
-                rpt_text(d, &st_label, RPT_MARGIN, d->y, label_w - 6, RPT_LEFT, 1, rows[i][0], true);
-                d->y += MAX(h, 10.0) + 4;
-        }
-        rpt_text(d, &st_small, RPT_MARGIN + label_w, d->y + 2, vw, RPT_LEFT, 3,
-                 RF_TR(lang, "Le code QR contient l'identifiant et l'empreinte SHA-256 : comparez-les au certificat "
-                             "électronique pour vérifier que ce papier lui correspond.",
-                       "The QR code holds the identifier and the SHA-256: compare them with the electronic "
-                       "certificate to check that this paper matches it."),
-                 true);
-        d->y = MAX(d->y + 24, top + qr);
-
-        /* The supervisor's validation: signed statements, or by hand. */
-        rpt_validation_box(d, c->validations, c->id, c->sha256, true);
-        d->y += bh + 6;
-        return 0;
+        return rpt_page_record(&c->doc, c->root, c->validations, c->id, c->sha256, lang,
+                               RF_TR(lang, "Certificat précédent", "Previous certificate"), rpt_jstr(c->root, "previous_sha256"),
+                               RF_TR(lang, "Le code QR contient l'identifiant et l'empreinte SHA-256 : comparez-les au certificat "
+                                     "électronique pour vérifier que ce papier lui correspond.",
+                               "The QR code holds the identifier and the SHA-256: compare them with the electronic "
+                               "certificate to check that this paper matches it."));
 }
 
 static int render(struct cert *c, char **ret, size_t *ret_len) {
