@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "img-run.h"
+int main(void) { return 0; }
