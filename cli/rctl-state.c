@@ -17,6 +17,7 @@ const char *rctl_job_state_name(const char *state, enum rf_lang lang) {
                 { "queued", "en file d'attente", "queued" },
                 { "erasing", "effacement", "erasing" },
                 { "verifying", "vérification", "verifying" },
+                { "imaging", "installation du système", "imaging" },
                 { "done", "terminé", "done" },
                 { "failed", "échec", "failed" },
                 { "cancelled", "annulé", "cancelled" },
@@ -81,6 +82,23 @@ static void running_words(const json_t *job, const char *state, enum rf_lang lan
         const char *phase = rctl_jstr(progress, "phase");
         bool verify = rf_streq_ptr(phase, "verify") || rf_streq_ptr(state, "verifying");
         const char *label = verify ? RF_TR(lang, "vérification", "verifying") : RF_TR(lang, "effacement", "erasing");
+        if (rf_streq_ptr(state, "imaging")) {
+                static const struct {
+                        const char *phase, *fr, *en;
+                } steps[] = {
+                        { "fetch", "système : contrôle de l'image", "system: checking the image" },
+                        { "write", "système : écriture", "system: writing" },
+                        { "flush", "système : écriture", "system: writing" },
+                        { "verify", "système : relecture", "system: reading back" },
+                        { "fit", "système : ajustement au disque", "system: fitting to the disk" },
+                        { "customise", "système : personnalisation", "system: customising" },
+                        { "proof", "système : contrôle du contenu", "system: checking the content" },
+                };
+                label = RF_TR(lang, "système", "system");
+                for (size_t i = 0; i < ELEMENTSOF(steps); i++)
+                        if (rf_streq_ptr(phase, steps[i].phase))
+                                label = RF_TR(lang, steps[i].fr, steps[i].en);
+        }
         char pct[16] = "", rate[48] = "", eta[48] = "";
         double p, rate_value;
         long long eta_value;
@@ -118,9 +136,18 @@ void rctl_job_words(const json_t *job, enum rf_lang lang, char *out, size_t outl
         if (reason && *reason)
                 snprintf(why, sizeof(why), " (%s)", reason);
 
-        if (rf_streq_ptr(state, "erasing") || rf_streq_ptr(state, "verifying"))
+        const char *image_state = rctl_jpath_str(job, "image.state");
+        if (rf_streq_ptr(state, "erasing") || rf_streq_ptr(state, "verifying") || rf_streq_ptr(state, "imaging"))
                 running_words(job, state, lang, out, outlen);
-        else if ((rf_streq_ptr(state, "done") || rf_streq_ptr(state, "failed")) && rf_streq_ptr(result, "erased")) {
+        else if (image_state && rf_streq_ptr(result, "erased") && rf_streq_ptr(state, "done")) {
+                snprintf(out, outlen, "%s",
+                         RF_TR(lang, "terminé : EFFACÉ, SYSTÈME INSTALLÉ", "finished: ERASED, SYSTEM INSTALLED"));
+                tone = RCTL_TONE_GOOD;
+        } else if (image_state && rf_streq_ptr(result, "erased")) {
+                snprintf(out, outlen,
+                         RF_TR(lang, "EFFACÉ, mais système NON INSTALLÉ%s", "ERASED, but system NOT INSTALLED%s"), why);
+                tone = RCTL_TONE_BAD;
+        } else if ((rf_streq_ptr(state, "done") || rf_streq_ptr(state, "failed")) && rf_streq_ptr(result, "erased")) {
                 snprintf(out, outlen, "%s", RF_TR(lang, "terminé : EFFACÉ", "finished: ERASED"));
                 tone = RCTL_TONE_GOOD;
         } else if (rf_streq_ptr(state, "done") || rf_streq_ptr(state, "failed")) {

@@ -14,35 +14,7 @@
 
 #include "rf-macro.h"
 #include "rf-util.h"
-
-#define CONFIG_MAX_SIZE ((size_t) (1 * MiB))
-#define CONFIG_MAX_LINE 4096
-#define BAY_NAME_MAX 64
-#define BENCH_NAME_MAX 64 /* it becomes the certificate's CN */
-#define TEXT_MAX 256
-#define SUN_PATH_MAX (sizeof(((struct sockaddr_un *) NULL)->sun_path) - 1)
-
-#define DEFAULT_STATE_DIRECTORY "/var/lib/refurbd"
-#define DEFAULT_API_SOCKET "/run/refurbd/api.sock"
-#define DEFAULT_VALIDATE_PERCENT 10
-#define DEFAULT_VERIFY_PERCENT 10
-
-enum section {
-        SECTION_NONE = 0,
-        SECTION_DAEMON,
-        SECTION_ERASE,
-        SECTION_BAY,
-};
-
-struct parser {
-        struct rfd_config *config;
-        const char *file;
-        unsigned line;
-        enum section section;
-        size_t bay; /* index in config->bays while in a [Bay] section */
-        char *err;
-        size_t errlen;
-};
+#include "rfd-config-internal.h"
 
 static void set_errorf(char *err, size_t errlen, const char *fmt, ...) _printf_(3, 4);
 static void set_errorf(char *err, size_t errlen, const char *fmt, ...) {
@@ -53,9 +25,7 @@ static void set_errorf(char *err, size_t errlen, const char *fmt, ...) {
         va_end(ap);
 }
 
-/* "file:line: message"; returns -EINVAL. */
-static int fail(const struct parser *p, const char *fmt, ...) _printf_(2, 3);
-static int fail(const struct parser *p, const char *fmt, ...) {
+int cfg_fail(const struct parser *p, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         if (p->err && p->errlen > 0) {
@@ -67,7 +37,7 @@ static int fail(const struct parser *p, const char *fmt, ...) {
         return -EINVAL;
 }
 
-static bool is_space(char c) {
+bool cfg_is_space(char c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
@@ -77,10 +47,10 @@ static bool is_alnum(char c) {
 
 /* Trim in place: returns the first non-blank character. */
 static char *strip(char *s) {
-        while (is_space(*s))
+        while (cfg_is_space(*s))
                 s++;
         size_t n = strlen(s);
-        while (n > 0 && is_space(s[n - 1]))
+        while (n > 0 && cfg_is_space(s[n - 1]))
                 s[--n] = '\0';
         return s;
 }
@@ -139,8 +109,7 @@ static bool bay_name_valid(const char *s) {
         return true;
 }
 
-/* Replace *field by a copy of value, or by NULL (the default) if empty. */
-static int set_string(char **field, const char *value) {
+int cfg_set_string(char **field, const char *value) {
         char *copy = NULL;
         if (*value) {
                 copy = strdup(value);
@@ -152,21 +121,21 @@ static int set_string(char **field, const char *value) {
         return 0;
 }
 
-static int set_path(const struct parser *p, const char *key, const char *value, size_t max, char **field) {
+int cfg_set_path(const struct parser *p, const char *key, const char *value, size_t max, char **field) {
         if (*value && value[0] != '/')
-                return fail(p, "%s= must be an absolute path, not '%s'", key, value);
+                return cfg_fail(p, "%s= must be an absolute path, not '%s'", key, value);
         if (strlen(value) > max)
-                return fail(p, "%s= is too long (at most %zu bytes)", key, max);
-        return set_string(field, value);
+                return cfg_fail(p, "%s= is too long (at most %zu bytes)", key, max);
+        return cfg_set_string(field, value);
 }
 
-static int set_text(const struct parser *p, const char *key, const char *value, size_t max, char **field) {
+int cfg_set_text(const struct parser *p, const char *key, const char *value, size_t max, char **field) {
         if (strlen(value) > max)
-                return fail(p, "%s= is too long (at most %zu bytes)", key, max);
-        return set_string(field, value);
+                return cfg_fail(p, "%s= is too long (at most %zu bytes)", key, max);
+        return cfg_set_string(field, value);
 }
 
-static int parse_percent(const char *s, unsigned *ret) {
+int cfg_parse_percent(const char *s, unsigned *ret) {
         unsigned v = 0;
         if (!*s || strlen(s) > 3)
                 return -EINVAL;
@@ -179,89 +148,6 @@ static int parse_percent(const char *s, unsigned *ret) {
                 return -ERANGE;
         *ret = v;
         return 0;
-}
-
-static int daemon_key(struct parser *p, const char *key, const char *value) {
-        struct rfd_config *c = p->config;
-
-        if (strcmp(key, "StateDirectory") == 0)
-                return set_path(p, key, value, PATH_MAX - 64, &c->state_directory);
-        if (strcmp(key, "APISocket") == 0)
-                return set_path(p, key, value, SUN_PATH_MAX, &c->api_socket);
-        if (strcmp(key, "BenchName") == 0)
-                return set_text(p, key, value, BENCH_NAME_MAX, &c->bench_name);
-        if (strcmp(key, "Organisation") == 0)
-                return set_text(p, key, value, TEXT_MAX, &c->organisation);
-        if (strcmp(key, "Location") == 0)
-                return set_text(p, key, value, TEXT_MAX, &c->location);
-        if (strcmp(key, "Technician") == 0)
-                return set_text(p, key, value, TEXT_MAX, &c->technician);
-        return fail(p, "unknown key '%s' in section [Daemon]", key);
-}
-
-static int erase_key(struct parser *p, const char *key, const char *value) {
-        struct rfd_config *c = p->config;
-
-        if (strcmp(key, "Verify") == 0) {
-                if (!*value || strcmp(value, "full") == 0)
-                        c->verify = WIPE_VERIFY_FULL;
-                else if (strcmp(value, "sample") == 0)
-                        c->verify = WIPE_VERIFY_SAMPLE;
-                else
-                        return fail(p, "Verify= must be 'full' or 'sample', not '%s'", value);
-                return 0;
-        }
-        if (strcmp(key, "VerifyPercent") == 0) {
-                if (!*value)
-                        c->verify_percent = DEFAULT_VERIFY_PERCENT;
-                else if (parse_percent(value, &c->verify_percent) < 0)
-                        return fail(p, "VerifyPercent= must be an integer from 1 to 100, not '%s'", value);
-                return 0;
-        }
-        if (strcmp(key, "Method") == 0) {
-                if (!*value || strcmp(value, "auto") == 0)
-                        c->erase_method = WIPE_ERASE_AUTO;
-                else if (strcmp(value, "overwrite") == 0)
-                        c->erase_method = WIPE_ERASE_OVERWRITE;
-                else
-                        return fail(p, "Method= must be 'auto' or 'overwrite', not '%s'", value);
-                return 0;
-        }
-        if (strcmp(key, "ValidatePercent") == 0) {
-                if (!*value)
-                        c->validate_percent = DEFAULT_VALIDATE_PERCENT;
-                else if (parse_percent(value, &c->validate_percent) < 0)
-                        return fail(p, "ValidatePercent= must be an integer from 1 to 100, not '%s'", value);
-                return 0;
-        }
-        return fail(p, "unknown key '%s' in section [Erase]", key);
-}
-
-static int bay_key(struct parser *p, const char *key, const char *value) {
-        struct rfd_bay_config *b = &p->config->bays[p->bay];
-
-        if (strcmp(key, "MatchDevice") == 0) {
-                if (*value && value[0] != '/')
-                        return fail(p, "MatchDevice= must be an absolute path or glob such as /dev/sdb, not '%s'",
-                                    value);
-                return set_string(&b->match_device, value);
-        }
-        if (strcmp(key, "MatchPath") == 0) {
-                for (const char *s = value; *s; s++)
-                        if (is_space(*s))
-                                return fail(p, "MatchPath= must not contain blanks: '%s'", value);
-                return set_string(&b->match_path, value);
-        }
-        if (strcmp(key, "Policy") == 0) {
-                if (!*value || strcmp(value, "confirm") == 0)
-                        b->policy = RFD_POLICY_CONFIRM;
-                else if (strcmp(value, "auto") == 0)
-                        b->policy = RFD_POLICY_AUTO;
-                else
-                        return fail(p, "Policy= must be 'auto' or 'confirm', not '%s'", value);
-                return 0;
-        }
-        return fail(p, "unknown key '%s' in section [Bay %s]", key, b->name);
 }
 
 /* [Bay NAME] again (same file or a drop-in) continues the same bay. */
@@ -299,34 +185,36 @@ static int enter_bay(struct parser *p, const char *name) {
 static int section_line(struct parser *p, char *l) {
         size_t n = strlen(l);
         if (n < 2 || l[n - 1] != ']')
-                return fail(p, "line is not 'Key=Value' or '[Section]'");
+                return cfg_fail(p, "line is not 'Key=Value' or '[Section]'");
         l[n - 1] = '\0';
         char *inner = strip(l + 1);
         char *arg = inner;
-        while (*arg && !is_space(*arg))
+        while (*arg && !cfg_is_space(*arg))
                 arg++;
         if (*arg)
                 *arg++ = '\0';
         arg = strip(arg);
 
-        if (strcmp(inner, "Daemon") == 0 || strcmp(inner, "Erase") == 0) {
+        if (strcmp(inner, "Daemon") == 0 || strcmp(inner, "Erase") == 0 || strcmp(inner, "Image") == 0) {
                 if (*arg)
-                        return fail(p, "[%s] takes no name, found '%s'", inner, arg);
-                p->section = strcmp(inner, "Daemon") == 0 ? SECTION_DAEMON : SECTION_ERASE;
+                        return cfg_fail(p, "[%s] takes no name, found '%s'", inner, arg);
+                p->section = strcmp(inner, "Daemon") == 0 ? SECTION_DAEMON
+                             : strcmp(inner, "Erase") == 0 ? SECTION_ERASE
+                                                           : SECTION_IMAGE;
                 return 0;
         }
         if (strcmp(inner, "Bay") == 0) {
                 if (!*arg)
-                        return fail(p, "[Bay] needs a name: [Bay NAME]");
+                        return cfg_fail(p, "[Bay] needs a name: [Bay NAME]");
                 if (!bay_name_valid(arg))
-                        return fail(p,
+                        return cfg_fail(p,
                                     "bay name '%s' must be 1 to %d letters, digits, '-', '_' or '.'",
                                     arg, BAY_NAME_MAX);
                 return enter_bay(p, arg);
         }
         if (*arg)
-                return fail(p, "unknown section [%s %s]", inner, arg);
-        return fail(p, "unknown section [%s]", inner);
+                return cfg_fail(p, "unknown section [%s %s]", inner, arg);
+        return cfg_fail(p, "unknown section [%s]", inner);
 }
 
 static int parse_line(struct parser *p, char *raw) {
@@ -339,28 +227,30 @@ static int parse_line(struct parser *p, char *raw) {
 
         char *eq = strchr(l, '=');
         if (!eq)
-                return fail(p, "line is not 'Key=Value' or '[Section]'");
+                return cfg_fail(p, "line is not 'Key=Value' or '[Section]'");
         *eq = '\0';
         char *key = strip(l), *value = strip(eq + 1);
         if (!*key)
-                return fail(p, "line is not 'Key=Value' or '[Section]'");
+                return cfg_fail(p, "line is not 'Key=Value' or '[Section]'");
         for (const char *s = key; *s; s++)
                 if (!is_alnum(*s))
-                        return fail(p, "line is not 'Key=Value' or '[Section]'");
+                        return cfg_fail(p, "line is not 'Key=Value' or '[Section]'");
         if (has_control(value))
-                return fail(p, "%s= contains a control character", key);
+                return cfg_fail(p, "%s= contains a control character", key);
 
         switch (p->section) {
         case SECTION_DAEMON:
-                return daemon_key(p, key, value);
+                return rfd_config_daemon_key(p, key, value);
         case SECTION_ERASE:
-                return erase_key(p, key, value);
+                return rfd_config_erase_key(p, key, value);
         case SECTION_BAY:
-                return bay_key(p, key, value);
+                return rfd_config_bay_key(p, key, value);
+        case SECTION_IMAGE:
+                return rfd_config_image_key(p, key, value);
         case SECTION_NONE:
                 break;
         }
-        return fail(p, "'%s=' comes before any section ([Daemon], [Erase] or [Bay NAME])", key);
+        return cfg_fail(p, "'%s=' comes before any section ([Daemon], [Erase], [Image] or [Bay NAME])", key);
 }
 
 static int parse_text(struct rfd_config *c, const char *file, const char *text, size_t len, char *err,
@@ -390,11 +280,11 @@ static int parse_text(struct rfd_config *c, const char *file, const char *text, 
                 p.line++;
 
                 if (n > CONFIG_MAX_LINE)
-                        return fail(&p, "line is longer than %d bytes", CONFIG_MAX_LINE);
+                        return cfg_fail(&p, "line is longer than %d bytes", CONFIG_MAX_LINE);
                 if (memchr(start, '\0', n))
-                        return fail(&p, "line contains a NUL byte");
+                        return cfg_fail(&p, "line contains a NUL byte");
                 if (!utf8_valid(start, n))
-                        return fail(&p, "line is not valid UTF-8");
+                        return cfg_fail(&p, "line is not valid UTF-8");
                 memcpy(line, start, n);
                 line[n] = '\0';
                 int r = parse_line(&p, line);
@@ -417,6 +307,7 @@ static struct rfd_config *config_new(const char *path) {
         c->verify_percent = DEFAULT_VERIFY_PERCENT;
         c->erase_method = WIPE_ERASE_AUTO;
         c->validate_percent = DEFAULT_VALIDATE_PERCENT;
+        c->image_verify_percent = DEFAULT_IMAGE_VERIFY_PERCENT;
         return c;
 }
 
@@ -457,6 +348,18 @@ static int finish(struct rfd_config *c, char *err, size_t errlen) {
                 return -ENOMEM;
         if (!c->api_socket && !(c->api_socket = strdup(DEFAULT_API_SOCKET)))
                 return -ENOMEM;
+        struct {
+                char **field;
+                const char *value;
+        } defaults[] = {
+                { &c->profile_directory, DEFAULT_PROFILE_DIRECTORY },
+                { &c->trusted_keys_directory, DEFAULT_TRUSTED_KEYS_DIRECTORY },
+                { &c->image_cache_directory, DEFAULT_IMAGE_CACHE_DIRECTORY },
+                { &c->hooks_directory, REFURB_HOOKSDIR },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
+                if (!*defaults[i].field && !(*defaults[i].field = strdup(defaults[i].value)))
+                        return -ENOMEM;
         char **texts[] = { &c->organisation, &c->location, &c->technician };
         for (size_t i = 0; i < ELEMENTSOF(texts); i++)
                 if (!*texts[i] && !(*texts[i] = strdup("")))
@@ -593,6 +496,7 @@ void rfd_config_free(struct rfd_config *c) {
                 free(c->bays[i].name);
                 free(c->bays[i].match_device);
                 free(c->bays[i].match_path);
+                free(c->bays[i].profile);
                 free(c->bays[i].file);
         }
         free(c->bays);
@@ -603,6 +507,11 @@ void rfd_config_free(struct rfd_config *c) {
         free(c->organisation);
         free(c->location);
         free(c->technician);
+        free(c->profile_directory);
+        free(c->trusted_keys_directory);
+        free(c->image_cache_directory);
+        free(c->hooks_directory);
+        free(c->ca_file);
         free(c);
 }
 

@@ -27,6 +27,16 @@
  *   MatchDevice=/dev/loop3         (glob on the device node)
  *   MatchPath=pci-0000:00:14.0-usb-0:1:1.0-scsi-0:0:0:0   (glob on ID_PATH)
  *   Policy=auto|confirm
+ *   Profile=classe-debian12        (optional: write this image profile after
+ *                                   the erasure, then customise and check it)
+ *
+ *   [Image]
+ *   ProfileDirectory=/etc/refurbd/profiles   (NAME.profile + its signature)
+ *   TrustedKeysDirectory=/etc/refurbd/trusted-keys
+ *   CacheDirectory=/var/cache/refurbd/images
+ *   HooksDirectory=/usr/lib/refurb/hooks/post-image.d
+ *   CAFile=                        (extra CA bundle for https downloads)
+ *   VerifyPercent=5                (read-back sample of the written image)
  *
  * Files: the main file, then PATH.d/ *.conf (i.e. refurbd.conf.d/ beside
  * refurbd.conf) in lexical order; later files override keys of the same
@@ -43,6 +53,7 @@ struct rfd_bay_config {
         char *match_device; /* may be NULL */
         char *match_path;   /* may be NULL */
         enum rfd_policy policy;
+        char *profile;      /* image profile name, NULL: erase only */
         char *file;         /* where the section was (last) defined, for messages */
         unsigned line;
 };
@@ -59,6 +70,12 @@ struct rfd_config {
         unsigned verify_percent;        /* default 10 */
         enum wipe_erase_choice erase_method; /* Method=auto|overwrite, default auto */
         unsigned validate_percent;      /* ValidatePercent= read-back after a firmware erase, default 10 */
+        char *profile_directory;
+        char *trusted_keys_directory;
+        char *image_cache_directory;
+        char *hooks_directory;
+        char *ca_file;                  /* NULL: the system's CAs only */
+        unsigned image_verify_percent;  /* default 5 */
         struct rfd_bay_config *bays;
         size_t n_bays;
 };

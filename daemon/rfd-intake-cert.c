@@ -66,6 +66,32 @@ static int sign_and_store(struct rfd_store *store, EVP_PKEY *key, X509 *cert, co
         return *ret_id ? 0 : -ENOMEM;
 }
 
+/* The system written on the asset's drives: the newest imaging run that
+ * ended done (docs/imaging.md), with the serial of the drive it is on;
+ * NULL when none. */
+static json_t *system_written(struct rfd_store *store, const json_t *drives) {
+        json_t *best = NULL, *d;
+        size_t i;
+        json_int_t best_id = 0;
+        json_array_foreach(drives, i, d) {
+                json_t *run = NULL;
+                json_int_t dev = json_integer_value(json_object_get(d, "device_id"));
+                if (dev <= 0 || rfd_store_image_latest_done(store, dev, &run) < 0)
+                        continue;
+                json_int_t id = json_integer_value(json_object_get(run, "id"));
+                json_t *record = json_object_get(run, "record");
+                if (id > best_id && json_is_object(record)) {
+                        json_decref(best);
+                        best = json_deep_copy(record);
+                        best_id = id;
+                        if (best)
+                                json_object_set(best, "drive_serial", json_object_get(d, "serial"));
+                }
+                json_decref(run);
+        }
+        return best;
+}
+
 int rfd_intake_refurbishment_issue(struct rfd_store *store, EVP_PKEY *key, X509 *cert,
                                    const struct rfd_config *config, const char *tag, char **ret_id) {
         _cleanup_json_ json_t *asset = NULL, *doc = NULL;
@@ -102,14 +128,15 @@ int rfd_intake_refurbishment_issue(struct rfd_store *store, EVP_PKEY *key, X509 
                 json_decref(list);
                 return -ENOMEM;
         }
-        doc = json_pack("{s:s, s:{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}, s:O, s:o, s:n, s:{s:o},"
+        json_t *image = system_written(store, drives);
+        doc = json_pack("{s:s, s:{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}, s:O, s:o, s:o, s:{s:o},"
                         " s:s}",
                         "format", RFD_REFURB_CERT_FORMAT, "asset", "tag", json_object_get(asset, "tag"), "type",
                         json_object_get(asset, "type"), "maker", json_object_get(asset, "maker"), "model",
                         json_object_get(asset, "model"), "serial", json_object_get(asset, "serial"), "grade",
                         json_object_get(asset, "grade"), "destination", json_object_get(asset, "destination"),
                         "intake_date", json_object_get(asset, "intake_date"), "donor",
-                        json_object_get(asset, "donor"), "drives", list, "image", "operator", "technician",
+                        json_object_get(asset, "donor"), "drives", list, "image", image ? image : json_null(), "operator", "technician",
                         str_or_null(config->technician), "result", all_erased ? "erased" : "not-erased");
         if (!doc)
                 return -ENOMEM;

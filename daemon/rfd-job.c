@@ -51,6 +51,18 @@ static void progress_now(const struct rfd_job *job, int *ret_phase, uint64_t *re
         *ret_total = total;
 }
 
+/* Phase name, done and total of what runs now: the erasure, or the imaging
+ * after it (its phases are numbered after the erasure's for the rate). */
+static const char *progress_view(const struct rfd_job *job, int *ret_phase, uint64_t *ret_done, uint64_t *ret_total) {
+        const char *name = NULL;
+        if (rfd_job_image_progress(job, &name, ret_done, ret_total)) {
+                *ret_phase = 100 + atomic_load(&job->img_progress.phase);
+                return name;
+        }
+        progress_now(job, ret_phase, ret_done, ret_total);
+        return phase_string(*ret_phase);
+}
+
 json_t *rfd_job_to_json(const struct rfd_job *job) {
         json_t *v = rfd_job_record_to_json(&job->rec);
         if (!v)
@@ -62,13 +74,13 @@ json_t *rfd_job_to_json(const struct rfd_job *job) {
                                       dev ? wipe_identity_source_to_string(dev->identity_source) : "unknown"));
         if (job->content_fr)
                 json_object_set_new(v, "content_before_fr", json_string(job->content_fr));
-        if (!rfd_job_state_is_final(job->rec.state)) {
+        if (!rfd_job_state_is_final(job->rec.state) || (job->imaging && !job->image_state)) {
                 int phase;
                 uint64_t done, total;
-                progress_now(job, &phase, &done, &total);
+                const char *phase_name = progress_view(job, &phase, &done, &total);
                 double pct = total > 0 ? 100.0 * (double) done / (double) total : 0.0;
                 json_t *p = json_object();
-                json_object_set_new(p, "phase", json_string(phase_string(phase)));
+                json_object_set_new(p, "phase", json_string(phase_name));
                 json_object_set_new(p, "done", json_integer((json_int_t) done));
                 json_object_set_new(p, "total", json_integer((json_int_t) total));
                 json_object_set_new(p, "percent", json_real((double) ((int64_t) (pct * 10.0)) / 10.0));
@@ -80,6 +92,7 @@ json_t *rfd_job_to_json(const struct rfd_job *job) {
                         json_object_set_new(p, "eta_seconds", json_null());
                 json_object_set_new(v, "progress", p);
         }
+        rfd_job_image_decorate(job->m, job, job->rec.id, v);
         return v;
 }
 
@@ -90,6 +103,8 @@ json_t *rfd_job_record_view(struct rfd_manager *m, const struct rfd_job_record *
         json_t *v = rfd_job_record_to_json(rec), *dev = NULL;
         if (v && rec->device_id > 0 && rfd_store_device_brief(m->store, rec->device_id, &dev) >= 0)
                 json_object_set_new(v, "device", dev);
+        if (v)
+                rfd_job_image_decorate(m, NULL, rec->id, v);
         return v;
 }
 
@@ -111,9 +126,11 @@ static void tick_cb(evutil_socket_t fd, short what, void *userdata) {
         int phase;
         uint64_t done, total, now = rf_now_usec();
 
-        progress_now(job, &phase, &done, &total);
-        job->rec.bytes_written = atomic_load(&job->progress.bytes_written);
-        job->rec.bytes_verified = atomic_load(&job->progress.bytes_verified);
+        (void) progress_view(job, &phase, &done, &total);
+        if (!job->imaging) {
+                job->rec.bytes_written = atomic_load(&job->progress.bytes_written);
+                job->rec.bytes_verified = atomic_load(&job->progress.bytes_verified);
+        }
 
         if (phase != job->last_phase) {
                 job->rate = 0;
@@ -135,7 +152,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *userdata) {
         }
         /* Keep the record close to the truth: after a crash the interrupted
          * job shows how far it went. */
-        if (++job->ticks % 10 == 0)
+        if (++job->ticks % 10 == 0 && !job->imaging)
                 job_store(job);
         job_publish(job);
         rfd_events_publish_bay_name(job->m, job->rec.bay);
@@ -285,12 +302,24 @@ static void done_cb(evutil_socket_t fd, short what, void *userdata) {
                 job_issue_certificate(job);
         job_store(job);
 
+        /* Erased and certified: the bay's profile is written next, the job
+         * goes on with the drive still held. */
+        if (job->rec.state == RFD_JOB_DONE && job->profile && !job->stopping_daemon && !m->stopping &&
+            rfd_job_image_start(job) == 0)
+                return;
+        rfd_job_finish(job);
+}
+
+void rfd_job_finish(struct rfd_job *job) {
+        struct rfd_manager *m = job->m;
+
         /* Drop our cached pages and release the drive (and its lock). */
         (void) ioctl(job->fd, BLKFLSBUF, 0);
         closep(&job->fd);
         job->fd = -1;
 
-        rfd_log_dev(job->rec.state == RFD_JOB_DONE ? LOG_INFO : LOG_WARNING, job->rec.bay, job->rec.devnode,
+        rfd_log_dev(job->rec.state == RFD_JOB_DONE && !job->rec.reason ? LOG_INFO : LOG_WARNING, job->rec.bay,
+                    job->rec.devnode,
                     job->rec.id, "job %s: %s%s%s (%" PRIu64 " bytes written, %" PRIu64 " verified, %zu exception(s))%s%s",
                     rfd_job_state_to_string(job->rec.state), job->rec.result, job->rec.reason ? ", " : "",
                     job->rec.reason ? job->rec.reason : "", job->rec.bytes_written, job->rec.bytes_verified,
@@ -365,6 +394,9 @@ int rfd_job_new(struct rfd_manager *m, struct rfd_dev *d, const char *bay, int f
         rf_hex_encode(job->opts.overwrite.key, WIPE_KEY_SIZE, key);
         rf_hex_encode(job->opts.overwrite.iv, WIPE_IV_SIZE, iv);
         job->rec.bay = bay ? strdup(bay) : NULL;
+        for (size_t i = 0; bay && i < m->config->n_bays; i++)
+                if (strcmp(m->config->bays[i].name, bay) == 0 && m->config->bays[i].profile)
+                        job->profile = strdup(m->config->bays[i].profile);
         job->rec.devnode = strdup(job->device->devnode);
         job->rec.state = RFD_JOB_QUEUED;
         job->rec.method = strdup("overwrite-aes256ctr");
@@ -432,6 +464,7 @@ void rfd_job_free(struct rfd_job *job) {
         wipe_erase_result_clear(&job->result);
         wipe_strv_free(job->signatures_after);
         rfd_job_record_clear(&job->rec);
+        rfd_job_image_clear(job);
         wipe_device_free(job->device);
         free(job->content_fr);
         free(job);

@@ -15,6 +15,7 @@
 #include "wipe-erase.h"
 #include "wipe-overwrite.h"
 #include "wipe-safety.h"
+#include "img-run.h"
 
 struct event_base;
 struct event;
@@ -76,6 +77,20 @@ struct rfd_job {
         double rate;                   /* bytes/s, smoothed */
         int last_phase;
         unsigned ticks;
+        /* Imaging after the erasure (rfd-job-image.c), when the bay has a
+         * Profile=: the job stays running until the image is written,
+         * customised and checked. */
+        char *profile;                 /* profile name, NULL: erase only */
+        bool imaging;                  /* the imaging stage started */
+        int64_t image_run_id;
+        char *asset_tag;
+        struct img_run_opts img_opts;
+        struct img_run_result img_result;
+        struct img_progress img_progress;
+        struct img_fetch_progress fetch_progress;
+        int img_rc;
+        char *image_state;             /* final state of the imaging, NULL while it runs */
+        char *refurb_cert_id;          /* refurbishment certificate issued after it */
         struct rfd_job *next;
 };
 
@@ -156,6 +171,18 @@ void rfd_job_cancel(struct rfd_job *job, bool removed);
 void rfd_job_free(struct rfd_job *job);
 int rfd_job_password_set(const char *serial, const char *password, void *userdata);
 void rfd_job_password_cleared(const char *serial, void *userdata);
+/* rfd-job-image.c: start the imaging stage of a job whose erasure is done
+ * (0 started, <0 not: the job then ends as it is). */
+int rfd_job_image_start(struct rfd_job *job);
+/* Imaging progress (phase, done, total) while it runs; false otherwise. */
+bool rfd_job_image_progress(const struct rfd_job *job, const char **ret_phase, uint64_t *ret_done,
+                            uint64_t *ret_total);
+/* Add "image" to a job's JSON and make "state"/"reason" tell the whole job
+ * (erasure then imaging). live may be NULL (an ended job, from the store). */
+void rfd_job_image_decorate(struct rfd_manager *m, const struct rfd_job *live, int64_t job_id, json_t *v);
+void rfd_job_image_clear(struct rfd_job *job);
+/* Release the drive, log, publish and hand the job back to the manager. */
+void rfd_job_finish(struct rfd_job *job);
 /* JOB JSON of docs/api.md (with "progress" while running). */
 json_t *rfd_job_to_json(const struct rfd_job *job);
 json_t *rfd_job_record_view(struct rfd_manager *m, const struct rfd_job_record *rec);

@@ -69,6 +69,8 @@ static const char *const migrations[] = {
         "  BEGIN SELECT RAISE(ABORT, 'jobs are never deleted'); END;",
         /* 1 -> 2: intake records (rfd-store-intake.c) */
         rfd_store_migration_intake,
+        /* 2 -> 3: imaging runs (rfd-store-images.c) */
+        rfd_store_migration_images,
 };
 
 static const char *const job_state_table[] = {
@@ -392,6 +394,24 @@ static int store_interrupt_unfinished(struct rfd_store *s, unsigned *ret_count) 
         if (r < 0)
                 return r;
         unsigned n = (unsigned) sqlite3_changes(s->db);
+        /* An imaging run cut by a stop or a crash: the drive holds part of
+         * an image, which no record may call done. */
+        _cleanup_stmt_ sqlite3_stmt *st2 = NULL;
+        r = rfd_store_prepare(s,
+                              "UPDATE image_runs SET state = 'interrupted', reason = ?1, ended_at = ?2"
+                              " WHERE state = 'running'",
+                              &st2);
+        if (r < 0)
+                return r;
+        struct rfd_binder b2 = rfd_binder_init(st2);
+        rfd_bind_text(&b2, INTERRUPTED_REASON);
+        rfd_bind_int(&b2, (int64_t) rf_now_sec());
+        if (b2.rc != SQLITE_OK)
+                return rfd_store_errno(s, b2.rc);
+        r = rfd_store_step_done(s, st2);
+        if (r < 0)
+                return r;
+        n += (unsigned) sqlite3_changes(s->db);
         r = rfd_store_tx_commit(&tx);
         if (r < 0)
                 return r;

@@ -160,3 +160,22 @@ int rfd_store_cert_validations_json(struct rfd_store *s, const char *cert_id, js
 /* Every certificate for the CSV export: [{id, seq, kind, created_at,
  * serial, model, result, asset_tag, donor_reference, sha256}] in seq order. */
 int rfd_store_certs_export_json(struct rfd_store *s, json_t **ret);
+
+/* ---- Imaging runs (docs/imaging.md), rfd-store-images.c ---- */
+struct rfd_image_update {
+        const char *state;           /* running | done | failed | cancelled | interrupted */
+        const char *phase;           /* img_phase_to_string() */
+        uint64_t bytes_written;
+        const char *profile_version; /* NULL: unchanged */
+        const char *reason;          /* French, NULL when none */
+        const json_t *record;        /* img_run_to_json(); NULL: unchanged */
+};
+int rfd_store_image_insert(struct rfd_store *s, int64_t job_id, int64_t device_id, const char *profile,
+                           int64_t *ret_id);
+/* Only a running row changes (-ESTALE otherwise): what ended stays as it ended. */
+int rfd_store_image_update(struct rfd_store *s, int64_t id, const struct rfd_image_update *u);
+/* {id, job_id, profile, profile_version, state, phase, started_at, ended_at,
+ * bytes_written, reason, record}; -ENOENT when none. */
+int rfd_store_image_for_job(struct rfd_store *s, int64_t job_id, json_t **ret);
+/* The newest imaging run of a drive that ended "done". */
+int rfd_store_image_latest_done(struct rfd_store *s, int64_t device_id, json_t **ret);

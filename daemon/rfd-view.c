@@ -99,8 +99,11 @@ json_t *rfd_view_bay(struct rfd_manager *m, size_t i) {
                         state = "waiting";
         }
 
-        return json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:o, s:o, s:o}", "name", b->name, "policy",
+        /* The job's JSON tells the whole job (erasure, then imaging). */
+        if (json_is_object(job) && json_is_string(json_object_get(job, "state")))
+                state = json_string_value(json_object_get(job, "state"));
+        return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:o, s:o, s:o}", "name", b->name, "policy",
                          rfd_policy_to_string(c->policy), "match_device", c->match_device, "match_path",
-                         c->match_path, "state", state, "device", d ? rfd_view_device(m, d) : json_null(),
-                         "refusal", refusal, "job", job ? job : json_null());
+                         c->match_path, "profile", c->profile, "state", state, "device",
+                         d ? rfd_view_device(m, d) : json_null(), "refusal", refusal, "job", job ? job : json_null());
 }
