@@ -259,9 +259,15 @@ static void h_jobs(struct route_ctx *c) {
                 json_t *item;
                 json_array_foreach(a, i, item) {
                         int64_t id = json_integer_value(json_object_get(item, "id"));
+                        bool live = false;
                         for (struct rfd_job *j = m->jobs; j; j = j->next)
-                                if (j->rec.id == id)
+                                if (j->rec.id == id) {
                                         json_array_set_new(a, i, rfd_job_to_json(j));
+                                        live = true;
+                                }
+                        /* Ended jobs: the imaging that followed the erasure, if any. */
+                        if (!live)
+                                rfd_job_image_decorate(m, NULL, id, item);
                 }
                 return send_json(c->req, 200, json_pack("{s:o}", "jobs", a));
         }

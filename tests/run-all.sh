@@ -28,9 +28,14 @@ PACKAGES=(
         libssl-dev libcurl4-openssl-dev libblkid-dev libsystemd-dev
         # PDF certificates: cairo + pango with a packaged font, QR codes
         libcairo2-dev libpango1.0-dev libqrencode-dev libfontconfig-dev fonts-dejavu-core
+        # imaging: zstd streams, bmap files (libxml2), partitions (libparted)
+        libzstd-dev libxml2-dev libparted-dev
         # run and integration tests
         udev util-linux fdisk mount e2fsprogs ntfs-3g dosfstools mtools
         openssl jq sqlite3 procps coreutils grep mawk python3 poppler-utils zbar-tools
+        # imaging tests: test images built with mmdebstrap (cached), bmaps,
+        # minisign-signed profiles, the peers of the image benchmark
+        mmdebstrap bmap-tools zstd minisign
         # QEMU tests (tests/vm): a Debian kernel is fetched into a cache by the tests
         qemu-system-x86 qemu-utils busybox-static
 )
