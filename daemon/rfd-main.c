@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <curl/curl.h>
 #include <getopt.h>
 #include <openssl/x509.h>
 #include <signal.h>
@@ -264,5 +265,12 @@ int main(int argc, char **argv) {
         /* Worker threads never get signals: the loop handles them. */
         signal(SIGPIPE, SIG_IGN);
         umask(0022);
-        return run(config_path) < 0 ? 1 : 0;
+        /* Once, before any thread: imaging jobs download with libcurl. */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                fprintf(stderr, "refurbd: libcurl cannot be initialised\n");
+                return 1;
+        }
+        int r = run(config_path);
+        curl_global_cleanup();
+        return r < 0 ? 1 : 0;
 }
