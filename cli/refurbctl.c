@@ -11,6 +11,7 @@
 #include "rctl-client.h"
 #include "rctl-config.h"
 #include "rctl-pdf.h"
+#include "rctl-profile.h"
 #include "rctl-intake.h"
 #include "rctl-ledger.h"
 #include "rctl.h"
@@ -52,6 +53,8 @@ static void help(enum rf_lang lang) {
                       "  cert validate ID --name N [--title T]   a supervisor's signed validation\n"
                       "  report donation REF [--pdf FILE]        counts and drives to destroy\n"
                       "  export assets|certificates [--output FILE]   CSV (UTF-8 with BOM)\n"
+                      "  profile list [DIR] | show FILE | validate FILE [--files] [--trusted-keys DIR]\n"
+                      "  profile sign --key KEY.pem FILE         image profiles and their signatures (no daemon)\n"
                       "\n"
                       "Options:\n"
                       "  --socket PATH     refurbd's API socket (default: APISocket= of the\n"
@@ -98,6 +101,8 @@ static void help(enum rf_lang lang) {
                       "  cert validate ID --name N [--title T]   validation signée par un responsable\n"
                       "  report donation RÉF [--pdf FICHIER]     décomptes et disques à détruire\n"
                       "  export assets|certificates [--output FICHIER]   CSV (UTF-8 avec BOM)\n"
+                      "  profile list [RÉP] | show FICHIER | validate FICHIER [--files] [--trusted-keys RÉP]\n"
+                      "  profile sign --key CLÉ.pem FICHIER      profils d'image et leurs signatures (sans démon)\n"
                       "\n"
                       "Options :\n"
                       "  --socket CHEMIN   socket de l'API de refurbd (par défaut : APISocket= de la\n"
@@ -310,6 +315,8 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         struct args a = *args;
         int r;
 
+        if (rctl_profile_is_command(argc, argv))
+                return rctl_profile_main(ctx, argc, argv);
         r = parse_args(ctx, argc, argv, &a);
         if (r != 0)
                 return r;
@@ -331,8 +338,8 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         if (!cmd)
                 return rctl_usage_error(ctx,
                                         RF_TR(ctx->lang,
-                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export).",
-                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export)."),
+                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export, profile).",
+                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export, profile)."),
                                         a.pos[0]);
 
         bool cert_pdf = a.n_pos >= 2 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "pdf") == 0;

@@ -57,3 +57,13 @@ int img_verify_detached(const struct img_trust *t, const char *path, const void 
  * path.sig atomically (0644). Returns the key id in key_id. */
 int img_sign_detached(const char *key_pem_path, const char *path, const void *data, size_t len,
                       char key_id[static 17], char *err, size_t errlen);
+
+#include <time.h>
+#include "img-profile.h"
+
+/* Read path ONCE (<= 1 MiB), verify its detached signature on those bytes
+ * against t, parse the same bytes, then check expiry at now:
+ * -EKEYEXPIRED ("profil expiré depuis le ..."); the img_verify_detached()
+ * codes; -EINVAL malformed (err has file:line). */
+int img_profile_load_verified(const char *path, const struct img_trust *t, time_t now, struct img_profile **ret,
+                              struct img_signature_info *info, char *err, size_t errlen);
