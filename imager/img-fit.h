@@ -5,8 +5,8 @@
  * header and table move to the end of the disk, the root partition (the
  * last one unless the profile names another, which must then be the last)
  * grows to the end of the disk (1 MiB aligned), and the kernel is told
- * (BLKPG, as libparted's commit does). Its ext4 filesystem is grown later,
- * once mounted (img_fit_grow_ext4), with EXT4_IOC_RESIZE_FS.
+ * (BLKPG, as libparted's commit does). Its ext4 filesystem is grown before
+ * it is mounted (img_fit_grow_ext4): e2fsck -f -p, then resize2fs.
  *
  * MBR disks: the last primary partition is grown the same way. */
 
@@ -30,6 +30,7 @@ struct img_fit_result {
  * for the last. Waits (up to 10 s) for the partition node to appear. */
 int img_fit_partition(const char *devnode, unsigned root_partition, struct img_fit_result *res);
 
-/* Grow the ext4 filesystem mounted at mountpoint to fill its partition
- * (fs_size_before/after filled). -EOPNOTSUPP when it is not ext4. */
-int img_fit_grow_ext4(const char *mountpoint, const char *part_devnode, struct img_fit_result *res);
+/* Grow the (unmounted) ext4 filesystem on part_devnode to fill its
+ * partition (fs_size_before/after filled; detail says why it failed,
+ * with the tools' output). -EOPNOTSUPP when it is not ext4. */
+int img_fit_grow_ext4(const char *part_devnode, struct img_fit_result *res);
