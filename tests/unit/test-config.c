@@ -342,7 +342,7 @@ static void test_errors(void **state) {
                 { "[Erase now]\n", "refurbd.conf:1: [Erase] takes no name, found 'now'" },
                 { "[Disk sda]\n", "refurbd.conf:1: unknown section [Disk sda]" },
                 { "# comment\nBenchName=x\n",
-                  "refurbd.conf:2: 'BenchName=' comes before any section ([Daemon], [Erase] or [Bay NAME])" },
+                  "refurbd.conf:2: 'BenchName=' comes before any section ([Daemon], [Erase], [Image] or [Bay NAME])" },
                 { "[Daemon]\nLocation=\xff\n", "refurbd.conf:2: line is not valid UTF-8" },
                 { "[Daemon]\nLocation=\xed\xa0\x80\n", "refurbd.conf:2: line is not valid UTF-8" },
                 /* Bays without a match, reported at their section line. */
