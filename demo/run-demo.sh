@@ -4,17 +4,23 @@
 # demo/run-demo.sh — un banc de reconditionnement de démonstration, de zéro,
 # sur une machine Debian 12, en root :
 #   - installe les dépendances (apt-get) et compile refurb (meson, ninja) ;
-#   - fabrique trois « disques donnés » (images de 256 Mio : GPT avec NTFS
-#     « Windows », ext4 « home » et FAT32 « DATA » remplis de faux documents) ;
-#   - configure trois baies automatiques sur des périphériques loop libres et
+#   - construit l'image du système de classe (Debian 12, Xfce, LibreOffice,
+#     Firefox ESR, lecteur PDF, ClamAV, x11vnc) avec mmdebstrap et la signe
+#     comme le ferait la DSI (une fois : ensuite elle vient du cache) ;
+#   - fabrique quatre « disques donnés » (GPT avec NTFS « Windows », ext4
+#     « home » et FAT32 « DATA » remplis de faux documents) ;
+#   - configure quatre baies automatiques sur des périphériques loop libres,
+#     dont une qui installe le système de classe après l'effacement, et
 #     démarre refurbd ;
-#   - « branche » les disques un par un (losetup), suit l'effacement, puis
+#   - « branche » les disques un par un (losetup), suit l'effacement et
+#     l'installation, montre le système écrit (nom d'hôte, Qwant), puis
 #     affiche, exporte et vérifie (openssl cms -verify) les certificats ;
 #   - arrête tout en partant (démon, périphériques loop, udevd s'il l'a lancé).
 # Relançable à volonté. Tout ce qu'elle produit est dans demo/work/.
 #
 #   sudo ./demo/run-demo.sh            la démonstration
 #   sudo ./demo/run-demo.sh --propre   efface d'abord demo/work/ (état, certificats)
+#   sudo ./demo/run-demo.sh --sans-systeme   effacement seul (sans construire l'image)
 set -euo pipefail
 
 DEMO=$(cd "$(dirname "$0")" && pwd)
@@ -38,12 +44,15 @@ cmd() { printf '   %s$ %s%s\n' "$PALE" "$*" "$NORMAL"; }
 echec() { printf '\nÉCHEC : %s\n' "$*" >&2; exit 1; }
 ctl() { "$REFURBCTL" --socket "$SOCKET" --lang fr "$@"; }
 
-case ${1:-} in
-"") ;;
---propre) PROPRE=1 ;;
--h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage : $0 [--propre]" >&2; exit 2 ;;
-esac
+SYSTEME=1
+for a in "$@"; do
+        case $a in
+        --propre) PROPRE=1 ;;
+        --sans-systeme) SYSTEME=0 ;;
+        -h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "usage : $0 [--propre] [--sans-systeme]" >&2; exit 2 ;;
+        esac
+done
 
 if [[ $(id -u) != 0 ]]; then
         echo "Cette démonstration doit être lancée en root (périphériques loop, udevd) :" >&2
@@ -68,6 +77,7 @@ nettoyer() {
                 wait "$DAEMON_PID" 2>/dev/null
         fi
         rm -f "$WORK/refurbd.pid"
+        mountpoint -q "$WORK/systeme" 2>/dev/null && umount "$WORK/systeme"
         for n in "${LOOPS[@]}"; do
                 if [[ $(cat "/sys/block/${n#/dev/}/loop/backing_file" 2>/dev/null) == "$WORK"/* ]]; then
                         dire "débranchement de $n"
@@ -108,6 +118,25 @@ ninja -C "$B" >/dev/null || { ninja -C "$B"; echec "la compilation a échoué"; 
 dire "refurbd et refurbctl compilés"
 
 # ---------------------------------------------------------------------------
+# Le système de classe, comme la DSI le publie : image brute, bmap, fichier
+# zstd et profil signé (Ed25519). profiles/mkimage.sh le construit avec
+# mmdebstrap la première fois (15 à 30 minutes et ~1 Go téléchargé sur une
+# machine à 2 cœurs), puis le reprend de /var/cache/refurb-images.
+DSI=$WORK/dsi
+if (( SYSTEME )); then
+        titre "Image du système de classe (profiles/mkimage.sh)"
+        mkdir -p "$DSI"
+        cmd "profiles/mkimage.sh --flavour classroom --out $DSI"
+        bash "$SRC/profiles/mkimage.sh" --flavour classroom --out "$DSI" 2>&1 | sed 's/^/   | /' ||
+                echec "la construction de l'image a échoué"
+        PROFIL_DSI=$(compgen -G "$DSI/classe-debian12*.profile" | sort | tail -1 || true)
+        [[ -f $PROFIL_DSI && -f $PROFIL_DSI.sig ]] || echec "pas de profil signé dans $DSI"
+        CLE_DSI=$(compgen -G "$DSI/*.key" | head -1 || true)
+        [[ -f $CLE_DSI ]] || echec "pas de clé de la DSI dans $DSI"
+        dire "profil signé : $(basename "$PROFIL_DSI")"
+fi
+
+# ---------------------------------------------------------------------------
 titre "Préparation de demo/work/"
 # Ce qu'une exécution précédente interrompue aurait laissé.
 if [[ -f $WORK/refurbd.pid ]]; then
@@ -141,6 +170,22 @@ for i in $(seq "$N_DISKS"); do
         MARKERS[i]=$(bash "$SRC/tests/lib/make-donor-disk.sh" "$WORK/donneur-$i.img" "$SIZE_MB")
         dire "donneur-$i.img : GPT, NTFS « Windows », ext4 « home », FAT32 « DATA » ; données secrètes : ${MARKERS[i]}"
 done
+
+if (( SYSTEME )); then
+        # Le profil sous le nom que la baie utilise, l'image et sa bmap à côté
+        # (emplacements relatifs), la clé publique de la DSI parmi les clés de
+        # confiance du banc.
+        rm -rf "$WORK/profils" "$WORK/cles"
+        mkdir -p "$WORK/profils" "$WORK/cles"
+        cp "$PROFIL_DSI" "$WORK/profils/classe-debian12.profile"
+        cp "$PROFIL_DSI.sig" "$WORK/profils/classe-debian12.profile.sig"
+        for f in "$DSI"/*.img.zst "$DSI"/*.img.bmap; do ln -sf "$f" "$WORK/profils/"; done
+        openssl pkey -in "$CLE_DSI" -pubout -out "$WORK/cles/dsi.pem" 2>/dev/null || echec "clé publique de la DSI"
+        TAILLE_IMAGE=$(sed -n 's:.*<ImageSize> *\([0-9]*\) *</ImageSize>.*:\1:p' "$WORK"/profils/*.img.bmap | head -1)
+        TAILLE_CLASSE=$(( TAILLE_IMAGE / 1048576 + 2048 ))
+        MARKERS[N_DISKS + 1]=$(bash "$SRC/tests/lib/make-donor-disk.sh" "$WORK/donneur-classe.img" "$TAILLE_CLASSE")
+        dire "donneur-classe.img ($TAILLE_CLASSE Mio, pour le système de classe) ; données secrètes : ${MARKERS[N_DISKS + 1]}"
+fi
 
 # ---------------------------------------------------------------------------
 titre "udev"
@@ -202,6 +247,12 @@ for i in $(seq "$N_DISKS"); do
         dire "baie-$i : $NOEUD"
 done
 
+if (( SYSTEME )); then
+        nouveau_noeud
+        LOOPS+=("$NOEUD")
+        dire "baie-classe : $NOEUD (efface puis installe le système de classe)"
+fi
+
 titre "Configuration du banc ($CONF)"
 {
         cat <<EOF
@@ -220,6 +271,21 @@ EOF
         for i in $(seq "$N_DISKS"); do
                 printf '\n[Bay baie-%d]\nMatchDevice=%s\nPolicy=auto\n' "$i" "${LOOPS[i - 1]}"
         done
+        if (( SYSTEME )); then
+                cat <<EOF
+
+[Image]
+ProfileDirectory=$WORK/profils
+TrustedKeysDirectory=$WORK/cles
+CacheDirectory=$WORK/cache
+HooksDirectory=$SRC/hooks/post-image.d
+
+[Bay baie-classe]
+MatchDevice=${LOOPS[N_DISKS]}
+Policy=auto
+Profile=classe-debian12
+EOF
+        fi
 } >"$CONF"
 sed 's/^/   | /' "$CONF"
 
@@ -253,17 +319,24 @@ for i in $(seq "$N_DISKS"); do
         losetup "$n" "$WORK/donneur-$i.img"
         sleep 1
 done
+if (( SYSTEME )); then
+        n=${LOOPS[N_DISKS]}
+        dire "branchement du disque donneur-classe sur baie-classe ($n)…"
+        cmd "losetup -P $n $WORK/donneur-classe.img"
+        losetup -P "$n" "$WORK/donneur-classe.img"
+fi
 
 titre "Effacement en cours (baies automatiques : rien à faire)"
 etat_baies() {
         "$REFURBCTL" --socket "$SOCKET" --json bays | jq -r '
           (.bays? // .) | map(
             .name + " : " + .state +
+            (if .state == "imaging" then " (" + (.job.progress.phase // "") + ")" else "" end) +
             (if .job.progress then " " + ((.job.progress.percent // 0) | floor | tostring) + " %"
              else "" end)) | join("   ")'
 }
 fini=0
-for _ in $(seq 600); do
+for _ in $(seq 3600); do
         ligne=$(etat_baies)
         printf '\r   %-100s' "$ligne"
         if ! "$REFURBCTL" --socket "$SOCKET" --json bays |
@@ -276,14 +349,14 @@ for _ in $(seq 600); do
         break
 done
 echo
-(( fini )) || echec "les effacements ne sont pas terminés après 5 minutes"
+(( fini )) || echec "les travaux ne sont pas terminés après 30 minutes"
 cmd "refurbctl bays"
 ctl bays | sed 's/^/   /'
 cmd "refurbctl jobs"
 ctl jobs | sed 's/^/   /'
 
 titre "Les données des donneurs ont-elles disparu ?"
-for i in $(seq "$N_DISKS"); do
+for i in $(seq "$(( N_DISKS + SYSTEME ))"); do
         n=${LOOPS[i - 1]}
         blockdev --flushbufs "$n" 2>/dev/null || true
         c=$({ LC_ALL=C grep -a -o -F -- "${MARKERS[i]}" "$n" || true; } | wc -l)
@@ -295,6 +368,35 @@ for i in $(seq "$N_DISKS"); do
 done
 
 # ---------------------------------------------------------------------------
+if (( SYSTEME )); then
+        titre "Le système de classe écrit sur baie-classe"
+        n=${LOOPS[N_DISKS]}
+        JOB_CLASSE=$("$REFURBCTL" --socket "$SOCKET" --json jobs |
+                jq -c --arg d "$n" '(.jobs? // .) | map(select(.devnode == $d)) | max_by(.id)')
+        [[ $(jq -r .state <<<"$JOB_CLASSE") == "done" ]] ||
+                echec "baie-classe : $(jq -r '.state + " : " + (.reason // "")' <<<"$JOB_CLASSE")"
+        cmd "refurbctl job $(jq -r .id <<<"$JOB_CLASSE")"
+        ctl job "$(jq -r .id <<<"$JOB_CLASSE")" | sed 's/^/   /'
+        REC=$("$REFURBCTL" --socket "$SOCKET" --json job "$(jq -r .id <<<"$JOB_CLASSE")" | jq -c '(.job? // .).image.record')
+        dire "profil $(jq -r '.profile.name + " " + .profile.version' <<<"$REC"), signé par la clé $(jq -r .profile.signature.key_id <<<"$REC")"
+        dire "écrit : $(jq -r '.write.bytes_written / 1048576 | floor' <<<"$REC") Mio en $(jq -r '.write.seconds * 10 | floor / 10' <<<"$REC") s ; relu : $(jq -r '.write.verification.bytes_read_back / 1048576 | floor' <<<"$REC") Mio"
+        dire "partition $(jq -r .fit.partition_node <<<"$REC") agrandie de $(jq -r '.fit.partition_size_before / 1048576 | floor' <<<"$REC") à $(jq -r '.fit.partition_size_after / 1048576 | floor' <<<"$REC") Mio"
+        jq -r '.content.packages[] | "   logiciel : " + .requirement + " → " + (.satisfied_by // "ABSENT") + " " + (.version // "")' <<<"$REC"
+        jq -r '.content.browsers[] | "   navigateur : " + .name + " → moteur par défaut " + (.default_search_engine // "?")' <<<"$REC"
+        # Ce noyau-ci n'a pas forcément les lecteurs de tables de partitions :
+        # partx déclare les partitions à la main si elles manquent.
+        partx -a "$n" 2>/dev/null || true
+        udevadm settle -t 10 || true
+        mkdir -p "$WORK/systeme"
+        cmd "mount -o ro ${n}p2 $WORK/systeme"
+        mount -o ro "${n}p2" "$WORK/systeme" || echec "montage de ${n}p2 impossible"
+        dire "/etc/hostname : $(cat "$WORK/systeme/etc/hostname")"
+        dire "politique Firefox : moteur par défaut $(jq -r .policies.SearchEngines.Default "$WORK/systeme/etc/firefox/policies/policies.json")"
+        dire "politique Chromium : $(jq -r .DefaultSearchProviderSearchURL "$WORK"/systeme/etc/chromium/policies/managed/*.json | head -1)"
+        umount "$WORK/systeme"
+fi
+
+# ---------------------------------------------------------------------------
 titre "Certificats"
 cmd "refurbctl cert list"
 ctl cert list | sed 's/^/   /'
@@ -302,7 +404,14 @@ mapfile -t IDS < <("$REFURBCTL" --socket "$SOCKET" --json jobs |
         jq -r --argjson names "$(printf '%s\n' "${LOOPS[@]}" | jq -R . | jq -s .)" '
           (.jobs? // .) | map(select(.devnode as $d | $names | index($d))) |
           group_by(.devnode) | map(max_by(.id).certificate_id // empty) | .[]')
-(( ${#IDS[@]} == N_DISKS )) || echec "${#IDS[@]} certificat(s) pour $N_DISKS disques"
+(( ${#IDS[@]} == N_DISKS + SYSTEME )) || echec "${#IDS[@]} certificat(s) pour $(( N_DISKS + SYSTEME )) disques"
+if (( SYSTEME )); then
+        # Le certificat de reconditionnement du poste : effacement et système.
+        RID=$("$REFURBCTL" --socket "$SOCKET" --json cert list |
+                jq -r '(.certificates? // .) | map(select(.kind == "refurbishment")) | max_by(.seq) | .id // empty')
+        [[ -n $RID ]] || echec "pas de certificat de reconditionnement"
+        IDS+=("$RID")
+fi
 for id in "${IDS[@]}"; do
         titre "Certificat $id"
         cmd "refurbctl cert show $id"

@@ -9,8 +9,8 @@
 # Then, on the same bay:
 #  - a profile requiring a package the image lacks fails the job, names the
 #    package, and the erasure certificate still stands;
-#  - a profile changed by one byte after signing is refused before anything
-#    is written (the drive keeps the erasure's pattern).
+#  - a profile, an image or a bmap changed by one byte is refused before
+#    anything is written (the drive keeps the erasure's pattern only).
 
 # shellcheck source=tests/lib/lib.sh
 source "${TESTLIB:-$(dirname "$0")/../lib/lib.sh}"
@@ -146,19 +146,48 @@ settle
 wait_bay_state classe empty 20 >/dev/null
 
 # ---------------------------------------------------------------------------
-check "a profile changed by one byte after signing is refused before anything is written"
+# refused_before_writing N WHAT REASON: plug drive N in, expect the imaging
+# refused in its first phase with REASON, and the drive holding nothing but
+# the erasure's keystream.
+refused_before_writing() {
+        local n=$1 what=$2 reason=$3 j
+        check "$what is refused before anything is written"
+        make_donor_image "$RF_TMP/drive$n.img" "${DRIVE_MB}M" >/dev/null
+        attach "$BAY" "$RF_TMP/drive$n.img" -P
+        j=$(wait_job_final classe 900)
+        assert_eq "$(jq -r .state <<<"$j")" failed "job state"
+        assert_eq "$(jq -r .result <<<"$j")" erased "erasure result"
+        assert_contains "$(jq -r .reason <<<"$j")" "$reason" "reason"
+        assert_eq "$(jq -r .image.record.failed_phase <<<"$j")" fetch "failed phase"
+        assert_eq "$(jq -r '.image.record.write // "none"' <<<"$j")" none "write step"
+        drop_cache "$BAY"
+        if blkid -p "$BAY" >/dev/null 2>&1; then
+                fail "something was written: blkid finds $(blkid -p "$BAY")"
+        fi
+        assert_keystream "$BAY" "$j"
+        pass "refused: $(jq -r .reason <<<"$j")"
+        detach "$BAY"
+        settle
+        wait_bay_state classe empty 20 >/dev/null
+}
+
 cp "$PROFILE_SRC" "$PROFILES/classe-test.profile"
 cp "$PROFILE_SRC.sig" "$PROFILES/classe-test.profile.sig"
 sed -i 's/^Description=/Description=X/' "$PROFILES/classe-test.profile"
-make_donor_image "$RF_TMP/drive3.img" "${DRIVE_MB}M" >/dev/null
-attach "$BAY" "$RF_TMP/drive3.img" -P
-J=$(wait_job_final classe 900)
-assert_eq "$(jq -r .state <<<"$J")" failed "job state"
-assert_contains "$(jq -r .reason <<<"$J")" "signature" "reason"
-assert_eq "$(jq -r .image.record.failed_phase <<<"$J")" fetch "failed phase"
-drop_cache "$BAY"
-if blkid -p "$BAY" >/dev/null 2>&1; then
-        fail "something was written: blkid finds $(blkid -p "$BAY")"
-fi
-assert_keystream "$BAY" "$J"
-pass "refused: $(jq -r .reason <<<"$J"); the drive holds the erasure's pattern only"
+refused_before_writing 3 "a profile changed by one byte after signing" "signature"
+
+# The signed profile again; one byte of the image, then of the bmap, changed.
+cp "$PROFILE_SRC" "$PROFILES/classe-test.profile"
+ZST=$(basename "$(compgen -G "$IMG/*.zst" | head -1)")
+BMAP=$(basename "$(compgen -G "$IMG/*.bmap" | head -1)")
+rm "$PROFILES/$ZST"
+cp "$IMG/$ZST" "$PROFILES/$ZST"
+flip_byte "$PROFILES/$ZST" $(( $(stat -c %s "$PROFILES/$ZST") / 2 ))
+refused_before_writing 4 "an image changed by one byte" "SHA-256"
+rm "$PROFILES/$ZST"
+ln -s "$IMG/$ZST" "$PROFILES/$ZST"
+
+rm "$PROFILES/$BMAP"
+sed 's/<BlockSize> 4096 </<BlockSize> 4097 </' "$IMG/$BMAP" >"$PROFILES/$BMAP"
+cmp -s "$IMG/$BMAP" "$PROFILES/$BMAP" && flip_byte "$PROFILES/$BMAP" 100
+refused_before_writing 5 "a bmap changed by one byte" "SHA-256"
