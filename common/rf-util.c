@@ -237,3 +237,41 @@ bool rf_streq_ptr(const char *a, const char *b) {
                 return a == b;
         return strcmp(a, b) == 0;
 }
+
+/* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF. */
+bool rf_utf8_valid(const char *s, size_t len) {
+        const unsigned char *u = (const unsigned char *) s;
+        size_t i = 0;
+
+        while (i < len) {
+                uint32_t cp;
+                size_t n;
+                if (u[i] < 0x80) {
+                        i++;
+                        continue;
+                }
+                if ((u[i] & 0xe0) == 0xc0) {
+                        n = 2;
+                        cp = u[i] & 0x1f;
+                } else if ((u[i] & 0xf0) == 0xe0) {
+                        n = 3;
+                        cp = u[i] & 0x0f;
+                } else if ((u[i] & 0xf8) == 0xf0) {
+                        n = 4;
+                        cp = u[i] & 0x07;
+                } else
+                        return false;
+                if (len - i < n)
+                        return false;
+                for (size_t k = 1; k < n; k++) {
+                        if ((u[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (u[i + k] & 0x3f);
+                }
+                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                i += n;
+        }
+        return true;
+}

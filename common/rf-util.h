@@ -47,3 +47,7 @@ void rf_format_duration(uint64_t seconds, char *out, size_t outlen);
 int rf_sha256_hex(const void *data, size_t len, char out[static 65]);
 
 bool rf_streq_ptr(const char *a, const char *b);
+
+/* Whether s[0..len) is valid UTF-8 (strict: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). */
+bool rf_utf8_valid(const char *s, size_t len);

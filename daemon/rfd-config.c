@@ -55,43 +55,6 @@ static char *strip(char *s) {
         return s;
 }
 
-static bool utf8_valid(const char *s, size_t len) {
-        const unsigned char *p = (const unsigned char *) s;
-        size_t i = 0;
-
-        while (i < len) {
-                uint32_t cp;
-                size_t n;
-                if (p[i] < 0x80) {
-                        i++;
-                        continue;
-                }
-                if ((p[i] & 0xe0) == 0xc0) {
-                        n = 2;
-                        cp = p[i] & 0x1f;
-                } else if ((p[i] & 0xf0) == 0xe0) {
-                        n = 3;
-                        cp = p[i] & 0x0f;
-                } else if ((p[i] & 0xf8) == 0xf0) {
-                        n = 4;
-                        cp = p[i] & 0x07;
-                } else
-                        return false;
-                if (len - i < n)
-                        return false;
-                for (size_t k = 1; k < n; k++) {
-                        if ((p[i + k] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (p[i + k] & 0x3f);
-                }
-                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += n;
-        }
-        return true;
-}
-
 static bool has_control(const char *s) {
         for (; *s; s++)
                 if ((unsigned char) *s < 0x20 || *s == 0x7f)
@@ -283,7 +246,7 @@ static int parse_text(struct rfd_config *c, const char *file, const char *text, 
                         return cfg_fail(&p, "line is longer than %d bytes", CONFIG_MAX_LINE);
                 if (memchr(start, '\0', n))
                         return cfg_fail(&p, "line contains a NUL byte");
-                if (!utf8_valid(start, n))
+                if (!rf_utf8_valid(start, n))
                         return cfg_fail(&p, "line is not valid UTF-8");
                 memcpy(line, start, n);
                 line[n] = '\0';

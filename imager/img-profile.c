@@ -14,6 +14,7 @@
 
 #include "img-profile-internal.h"
 #include "rf-macro.h"
+#include "rf-util.h"
 
 #define PROFILE_MAX_SIZE ((size_t) (1 * MiB))
 #define PROFILE_MAX_LINE 4096
@@ -39,43 +40,6 @@ int img_profile_fail_at(const struct img_profile_parser *p, unsigned line, const
         }
         va_end(ap);
         return -EINVAL;
-}
-
-static bool utf8_valid(const char *s, size_t len) {
-        const unsigned char *u = (const unsigned char *) s;
-        size_t i = 0;
-
-        while (i < len) {
-                uint32_t cp;
-                size_t n;
-                if (u[i] < 0x80) {
-                        i++;
-                        continue;
-                }
-                if ((u[i] & 0xe0) == 0xc0) {
-                        n = 2;
-                        cp = u[i] & 0x1f;
-                } else if ((u[i] & 0xf0) == 0xe0) {
-                        n = 3;
-                        cp = u[i] & 0x0f;
-                } else if ((u[i] & 0xf8) == 0xf0) {
-                        n = 4;
-                        cp = u[i] & 0x07;
-                } else
-                        return false;
-                if (len - i < n)
-                        return false;
-                for (size_t k = 1; k < n; k++) {
-                        if ((u[i + k] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (u[i + k] & 0x3f);
-                }
-                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += n;
-        }
-        return true;
 }
 
 static bool has_control(const char *s) {
@@ -169,7 +133,7 @@ static int parse_text(struct img_profile_parser *p, const char *text, size_t len
                         return pfail(p, "ligne de plus de %d octets", PROFILE_MAX_LINE);
                 if (memchr(start, '\0', n))
                         return pfail(p, "la ligne contient un octet nul");
-                if (!utf8_valid(start, n))
+                if (!rf_utf8_valid(start, n))
                         return pfail(p, "la ligne n'est pas de l'UTF-8 valide");
                 memcpy(line, start, n);
                 line[n] = '\0';
