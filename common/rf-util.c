@@ -238,6 +238,17 @@ bool rf_streq_ptr(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }
 
+char *rf_memdup_str(const char *s, size_t n) {
+        if (n == SIZE_MAX)
+                return NULL;
+        char *d = malloc(n + 1);
+        if (!d)
+                return NULL;
+        memcpy(d, s, n);
+        d[n] = '\0';
+        return d;
+}
+
 /* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF. */
 bool rf_utf8_valid(const char *s, size_t len) {
         const unsigned char *u = (const unsigned char *) s;

@@ -48,6 +48,10 @@ int rf_sha256_hex(const void *data, size_t len, char out[static 65]);
 
 bool rf_streq_ptr(const char *a, const char *b);
 
+/* A NUL-terminated copy of the n bytes at s, which need not be
+ * NUL-terminated (unlike strndup, never reads past s + n). NULL on ENOMEM. */
+char *rf_memdup_str(const char *s, size_t n);
+
 /* Whether s[0..len) is valid UTF-8 (strict: no overlong forms, no
  * surrogates, nothing past U+10FFFF). */
 bool rf_utf8_valid(const char *s, size_t len);

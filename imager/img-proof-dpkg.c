@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "img-proof-private.h"
 #include "rf-macro.h"
+#include "rf-util.h"
 
 #define DPKG_MAX_SIZE (64 * MiB)
 #define DPKG_MAX_STANZAS 100000
@@ -150,6 +150,22 @@ static bool arch_valid(const char *s) {
         return true;
 }
 
+/* The field name of a line equals name, ignoring ASCII case. Bounded by n:
+ * the line is not NUL-terminated (it points into the whole status file). */
+static bool field_is(const char *line, size_t n, const char *name) {
+        size_t i = 0;
+        for (; i < n && name[i]; i++) {
+                char a = line[i], b = name[i];
+                if (a >= 'A' && a <= 'Z')
+                        a = (char) (a - 'A' + 'a');
+                if (b >= 'A' && b <= 'Z')
+                        b = (char) (b - 'A' + 'a');
+                if (a != b)
+                        return false;
+        }
+        return i == n && name[i] == '\0';
+}
+
 static bool field_name_valid(const char *s, size_t n) {
         if (n == 0 || n > DPKG_MAX_FIELD_NAME || s[0] == '#' || s[0] == '-')
                 return false;
@@ -211,7 +227,7 @@ static int parse_provides(const struct parser *ps, const char *v, char ***ret) {
                         list = nl;
                         cap = ncap;
                 }
-                list[n] = strndup(item, name_len);
+                list[n] = rf_memdup_str(item, name_len);
                 if (!list[n]) {
                         r = -ENOMEM;
                         break;
@@ -318,11 +334,11 @@ static int field_line(struct parser *ps, const char *line, size_t ll) {
         s->cur = FIELD_OTHER;
         s->cur_len = ll;
         for (size_t i = 0; i < _FIELD_KEPT; i++) {
-                if (strlen(field_names[i]) != nlen || strncasecmp(line, field_names[i], nlen) != 0)
+                if (!field_is(line, nlen, field_names[i]))
                         continue;
                 if (s->value[i])
                         return fail_at(ps, ps->line, "champ %s en double (déjà ligne %u)", field_names[i], s->line[i]);
-                s->value[i] = strndup(v, (size_t) (end - v));
+                s->value[i] = rf_memdup_str(v, (size_t) (end - v));
                 if (!s->value[i])
                         return -ENOMEM;
                 s->len[i] = (size_t) (end - v);
