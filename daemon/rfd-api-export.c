@@ -13,6 +13,7 @@
 #include "rf-json.h"
 #include "rf-macro.h"
 #include "rfd-api-intake.h"
+#include "rfd-http.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
 
@@ -130,33 +131,17 @@ void rfd_api_export(struct rfd_manager *m, struct evhttp_request *req, const cha
                 r = rfd_store_certs_export_json(m->store, &rows);
                 cols = cert_columns;
         } else {
-                evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                                  "application/json; charset=utf-8");
-                struct evbuffer *b = evbuffer_new();
-                if (b)
-                        evbuffer_add_printf(b, "{\"error\":{\"code\":\"not-found\",\"message_fr\":\"export inconnu "
-                                               "(assets.csv, certificates.csv)\",\"message_en\":\"unknown export "
-                                               "(assets.csv, certificates.csv)\"}}\n");
-                evhttp_send_reply(req, 404, "Error", b);
-                if (b)
-                        evbuffer_free(b);
-                return;
+                return rfd_http_reply_not_found(req, "export inconnu (assets.csv, certificates.csv)",
+                                                "unknown export (assets.csv, certificates.csv)");
         }
         if (r >= 0)
                 r = csv_text(rows, cols, &text, &len);
-        struct evbuffer *buf = evbuffer_new();
-        if (r < 0 || !buf) {
-                rfd_log(LOG_ERR, "export %s: %s", name, strerror(r < 0 ? -r : ENOMEM));
-                if (buf)
-                        evbuffer_free(buf);
-                return evhttp_send_error(req, 500, "Internal error");
+        if (r < 0) {
+                rfd_log(LOG_ERR, "export %s: %s", name, strerror(-r));
+                return rfd_http_reply_error(req, 500, "internal", "erreur des enregistrements", "records error", NULL);
         }
-        evbuffer_add(buf, text, len);
-        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-        evhttp_add_header(h, "Content-Type", "text/csv; charset=utf-8; header=present");
-        evhttp_add_header(h, "Content-Disposition", strcmp(name, "assets.csv") == 0
-                                                            ? "attachment; filename=\"assets.csv\""
-                                                            : "attachment; filename=\"certificates.csv\"");
-        evhttp_send_reply(req, 200, "OK", buf);
-        evbuffer_free(buf);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Disposition",
+                          strcmp(name, "assets.csv") == 0 ? "attachment; filename=\"assets.csv\""
+                                                          : "attachment; filename=\"certificates.csv\"");
+        rfd_http_reply_bytes(req, 200, "text/csv; charset=utf-8; header=present", text, len);
 }

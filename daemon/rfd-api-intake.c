@@ -12,76 +12,14 @@
 #include "rf-macro.h"
 #include "rf-util.h"
 #include "rfd-api-intake.h"
+#include "rfd-http.h"
 #include "rfd-intake-cert.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
 
-#define MAX_BODY (64 * 1024)
-
-static void reply(struct evhttp_request *req, int status, json_t *v /* stolen */) {
-        _cleanup_free_ char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
-        json_decref(v);
-        struct evbuffer *buf = evbuffer_new();
-        if (!buf)
-                return evhttp_send_error(req, 500, "Out of memory");
-        if (text)
-                evbuffer_add_printf(buf, "%s\n", text);
-        else
-                evbuffer_add_printf(buf, "{\"error\":{\"code\":\"internal\",\"message_fr\":\"erreur interne\","
-                                         "\"message_en\":\"internal error\"}}\n");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json; charset=utf-8");
-        evhttp_send_reply(req, text ? status : 500, status < 400 ? "OK" : "Error", buf);
-        evbuffer_free(buf);
-}
-
-static void reply_error(struct evhttp_request *req, int status, const char *code, const char *fr, const char *en,
-                        json_t *extra /* stolen, merged */) {
-        json_t *err = json_pack("{s:s, s:s, s:s}", "code", code, "message_fr", fr, "message_en", en);
-        if (err && extra)
-                json_object_update(err, extra);
-        json_decref(extra);
-        reply(req, status, json_pack("{s:o}", "error", err ? err : json_null()));
-}
-
-static void reply_field(struct evhttp_request *req, const char *field, const char *why_fr, const char *why_en) {
-        char fr[300], en[300];
-        snprintf(fr, sizeof(fr), "champ « %s » : %s", field, why_fr);
-        snprintf(en, sizeof(en), "field \"%s\": %s", field, why_en);
-        reply_error(req, 400, "bad-request", fr, en, json_pack("{s:s}", "field", field));
-}
-
 static void reply_store_error(struct evhttp_request *req, int r, const char *what) {
         rfd_log(LOG_ERR, "intake: %s: %s", what, strerror(-r));
-        reply_error(req, 500, "internal", "erreur des enregistrements", "records error", NULL);
-}
-
-static json_t *read_body(struct evhttp_request *req) {
-        struct evbuffer *in = evhttp_request_get_input_buffer(req);
-        size_t len = evbuffer_get_length(in);
-        if (len > MAX_BODY) {
-                reply_error(req, 413, "too-large", "corps de requête trop grand (64 Kio au plus)",
-                            "request body too large (64 KiB at most)", NULL);
-                return NULL;
-        }
-        _cleanup_free_ char *text = malloc(len + 1);
-        if (!text) {
-                reply_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
-                return NULL;
-        }
-        evbuffer_copyout(in, text, len);
-        text[len] = '\0';
-        char err[256] = "";
-        json_t *v = NULL;
-        if (len == 0 || rf_json_parse(text, len, &v, err, sizeof(err)) < 0 || !json_is_object(v)) {
-                char fr[400], en[400];
-                snprintf(fr, sizeof(fr), "JSON invalide dans la requête : %s",
-                         v || len == 0 ? "un objet est attendu" : err);
-                snprintf(en, sizeof(en), "invalid JSON in the request: %s", v || len == 0 ? "an object is expected" : err);
-                json_decref(v);
-                reply_error(req, 400, "bad-request", fr, en, NULL);
-                return NULL;
-        }
-        return v;
+        rfd_http_reply_error(req, 500, "internal", "erreur des enregistrements", "records error", NULL);
 }
 
 struct field {
@@ -100,22 +38,22 @@ static bool take_fields(struct evhttp_request *req, const json_t *body, struct f
                 while (f->name && strcmp(f->name, key) != 0)
                         f++;
                 if (!f->name) {
-                        reply_field(req, key, "membre inconnu", "unknown member");
+                        rfd_http_reply_field(req, key, "membre inconnu", "unknown member");
                         return false;
                 }
                 if (!json_is_string(v) && !(json_is_null(v) && !f->required)) {
-                        reply_field(req, key, "une chaîne de caractères est attendue", "a string is expected");
+                        rfd_http_reply_field(req, key, "une chaîne de caractères est attendue", "a string is expected");
                         return false;
                 }
                 *f->value = json_string_value(v);
                 if (*f->value && strlen(*f->value) != json_string_length(v)) {
-                        reply_field(req, key, "caractère nul interdit", "NUL character not allowed");
+                        rfd_http_reply_field(req, key, "caractère nul interdit", "NUL character not allowed");
                         return false;
                 }
         }
         for (struct field *f = fields; f->name; f++)
                 if (f->required && !*f->value) {
-                        reply_field(req, f->name, "obligatoire", "required");
+                        rfd_http_reply_field(req, f->name, "obligatoire", "required");
                         return false;
                 }
         return true;
@@ -152,7 +90,7 @@ static const char *why_en(const char *field) {
 }
 
 static void h_donor_add(struct rfd_manager *m, struct evhttp_request *req) {
-        _cleanup_json_ json_t *body = read_body(req);
+        _cleanup_json_ json_t *body = rfd_http_read_object(req, false);
         struct rfd_donor d = {};
         if (!body)
                 return;
@@ -165,10 +103,10 @@ static void h_donor_add(struct rfd_manager *m, struct evhttp_request *req) {
                 return;
         const char *bad = rfd_donor_invalid_field(&d);
         if (bad)
-                return reply_field(req, bad, why_fr(bad), why_en(bad));
+                return rfd_http_reply_field(req, bad, why_fr(bad), why_en(bad));
         int r = rfd_store_donor_add(m->store, &d, NULL);
         if (r == -EEXIST)
-                return reply_error(req, 409, "conflict", "champ « reference » : ce don est déjà enregistré",
+                return rfd_http_reply_error(req, 409, "conflict", "champ « reference » : ce don est déjà enregistré",
                                    "field \"reference\": this donation is already recorded",
                                    json_pack("{s:s}", "field", "reference"));
         if (r < 0)
@@ -178,11 +116,11 @@ static void h_donor_add(struct rfd_manager *m, struct evhttp_request *req) {
         r = rfd_store_donor_get(m->store, d.reference, &o);
         if (r < 0)
                 return reply_store_error(req, r, "donor get");
-        reply(req, 201, o);
+        rfd_http_reply_json(req, 201, o);
 }
 
 static void h_asset_add(struct rfd_manager *m, struct evhttp_request *req) {
-        _cleanup_json_ json_t *body = read_body(req);
+        _cleanup_json_ json_t *body = rfd_http_read_object(req, false);
         struct rfd_asset a = {};
         if (!body)
                 return;
@@ -203,13 +141,13 @@ static void h_asset_add(struct rfd_manager *m, struct evhttp_request *req) {
                 return;
         const char *bad = rfd_asset_invalid_field(&a);
         if (bad)
-                return reply_field(req, bad, why_fr(bad), why_en(bad));
+                return rfd_http_reply_field(req, bad, why_fr(bad), why_en(bad));
         int r = rfd_store_asset_add(m->store, &a, NULL);
         if (r == -EEXIST)
-                return reply_error(req, 409, "conflict", "champ « tag » : cette étiquette est déjà enregistrée",
+                return rfd_http_reply_error(req, 409, "conflict", "champ « tag » : cette étiquette est déjà enregistrée",
                                    "field \"tag\": this tag is already recorded", json_pack("{s:s}", "field", "tag"));
         if (r == -ENOENT)
-                return reply_error(req, 400, "bad-request", "champ « donor » : don inconnu",
+                return rfd_http_reply_error(req, 400, "bad-request", "champ « donor » : don inconnu",
                                    "field \"donor\": unknown donation", json_pack("{s:s}", "field", "donor"));
         if (r < 0)
                 return reply_store_error(req, r, "asset add");
@@ -218,11 +156,11 @@ static void h_asset_add(struct rfd_manager *m, struct evhttp_request *req) {
         r = rfd_store_asset_get(m->store, a.tag, &o);
         if (r < 0)
                 return reply_store_error(req, r, "asset get");
-        reply(req, 201, o);
+        rfd_http_reply_json(req, 201, o);
 }
 
 static void h_asset_link(struct rfd_manager *m, struct evhttp_request *req, const char *tag) {
-        _cleanup_json_ json_t *body = read_body(req), *dj = NULL;
+        _cleanup_json_ json_t *body = rfd_http_read_object(req, false), *dj = NULL;
         const char *device = NULL, *serial = NULL;
         int64_t device_id = 0;
         int r;
@@ -233,16 +171,16 @@ static void h_asset_link(struct rfd_manager *m, struct evhttp_request *req, cons
         if (!take_fields(req, body, fields))
                 return;
         if (!device == !serial)
-                return reply_field(req, "device", "donnez « device » ou « serial », un seul des deux",
+                return rfd_http_reply_field(req, "device", "donnez « device » ou « serial », un seul des deux",
                                    "give \"device\" or \"serial\", exactly one");
         if (device) {
                 struct rfd_dev *d = rfd_manager_find_dev(m, device);
                 if (!d)
-                        return reply_error(req, 404, "not-found", "champ « device » : aucun disque de ce nom n'est branché",
+                        return rfd_http_reply_error(req, 404, "not-found", "champ « device » : aucun disque de ce nom n'est branché",
                                            "field \"device\": no such drive is plugged in",
                                            json_pack("{s:s}", "field", "device"));
                 if ((!d->dev->serial || !*d->dev->serial) && (!d->dev->wwn || !*d->dev->wwn))
-                        return reply_error(req, 409, "conflict",
+                        return rfd_http_reply_error(req, 409, "conflict",
                                            "ce disque n'a ni numéro de série ni WWN : il ne pourrait pas être reconnu",
                                            "this drive has neither serial nor WWN: it could not be recognised",
                                            NULL);
@@ -251,11 +189,11 @@ static void h_asset_link(struct rfd_manager *m, struct evhttp_request *req, cons
         } else {
                 r = rfd_store_device_by_serial(m->store, serial, &device_id);
                 if (r == -ENOENT)
-                        return reply_error(req, 404, "not-found", "champ « serial » : aucun disque enregistré n'a ce numéro",
+                        return rfd_http_reply_error(req, 404, "not-found", "champ « serial » : aucun disque enregistré n'a ce numéro",
                                            "field \"serial\": no recorded drive has this serial",
                                            json_pack("{s:s}", "field", "serial"));
                 if (r == -ENOTUNIQ)
-                        return reply_error(req, 409, "conflict",
+                        return rfd_http_reply_error(req, 409, "conflict",
                                            "champ « serial » : plusieurs disques ont ce numéro, donnez « device »",
                                            "field \"serial\": several drives have this serial, give \"device\"",
                                            json_pack("{s:s}", "field", "serial"));
@@ -264,7 +202,7 @@ static void h_asset_link(struct rfd_manager *m, struct evhttp_request *req, cons
                 return reply_store_error(req, r, "device lookup");
         r = rfd_store_asset_link_device(m->store, tag, device_id);
         if (r == -ENOENT)
-                return reply_error(req, 404, "not-found", "matériel inconnu (étiquette)", "unknown asset (tag)", NULL);
+                return rfd_http_reply_error(req, 404, "not-found", "matériel inconnu (étiquette)", "unknown asset (tag)", NULL);
         if (r < 0)
                 return reply_store_error(req, r, "asset link");
         rfd_log(LOG_INFO, "drive %lld linked to asset %s", (long long) device_id, tag);
@@ -272,7 +210,7 @@ static void h_asset_link(struct rfd_manager *m, struct evhttp_request *req, cons
         r = rfd_store_asset_get(m->store, tag, &o);
         if (r < 0)
                 return reply_store_error(req, r, "asset get");
-        reply(req, 200, o);
+        rfd_http_reply_json(req, 200, o);
 }
 
 /* The answer for a new signed document: as GET /v1/certificates/{id}. */
@@ -284,7 +222,7 @@ static void reply_cert(struct rfd_manager *m, struct evhttp_request *req, const 
         char sha[65];
         rf_sha256_hex(text, strlen(text), sha);
         json_t *doc = json_loads(text, 0, NULL);
-        reply(req, 201,
+        rfd_http_reply_json(req, 201,
               json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", cid, "json", text, "signature", sig,
                         "signer_certificate", signer, "sha256", sha, "document", doc ? doc : json_null()));
 }
@@ -293,12 +231,12 @@ static void h_asset_certificate(struct rfd_manager *m, struct evhttp_request *re
         _cleanup_free_ char *id = NULL;
         int r = rfd_intake_refurbishment_issue(m->store, m->key, m->cert, m->config, tag, &id);
         if (r == -ENOENT)
-                return reply_error(req, 404, "not-found", "matériel inconnu (étiquette)", "unknown asset (tag)", NULL);
+                return rfd_http_reply_error(req, 404, "not-found", "matériel inconnu (étiquette)", "unknown asset (tag)", NULL);
         if (r == -ENODATA)
-                return reply_error(req, 409, "conflict", "aucun disque n'est rattaché à ce matériel",
+                return rfd_http_reply_error(req, 409, "conflict", "aucun disque n'est rattaché à ce matériel",
                                    "no drive is linked to this asset", NULL);
         if (r == -EINPROGRESS)
-                return reply_error(req, 409, "conflict",
+                return rfd_http_reply_error(req, 409, "conflict",
                                    "un disque de ce matériel n'a pas encore de certificat d'effacement",
                                    "a drive of this asset has no erasure certificate yet", NULL);
         if (r < 0)
@@ -308,7 +246,7 @@ static void h_asset_certificate(struct rfd_manager *m, struct evhttp_request *re
 }
 
 static void h_validation(struct rfd_manager *m, struct evhttp_request *req, const char *cert_id) {
-        _cleanup_json_ json_t *body = read_body(req);
+        _cleanup_json_ json_t *body = rfd_http_read_object(req, false);
         _cleanup_free_ char *id = NULL;
         const char *name = NULL, *title = NULL;
         if (!body)
@@ -317,18 +255,18 @@ static void h_validation(struct rfd_manager *m, struct evhttp_request *req, cons
         if (!take_fields(req, body, fields))
                 return;
         if (!*name || strlen(name) > RFD_VALIDATION_NAME_MAX)
-                return reply_field(req, "name", "1 à 200 caractères", "1 to 200 characters");
+                return rfd_http_reply_field(req, "name", "1 à 200 caractères", "1 to 200 characters");
         if (title && strlen(title) > RFD_VALIDATION_NAME_MAX)
-                return reply_field(req, "title", "200 caractères au plus", "200 characters at most");
+                return rfd_http_reply_field(req, "title", "200 caractères au plus", "200 characters at most");
         int r = rfd_intake_validation_issue(m->store, m->key, m->cert, m->config, cert_id, name, title, &id);
         if (r == -ENOENT)
-                return reply_error(req, 404, "not-found", "certificat inconnu", "unknown certificate", NULL);
+                return rfd_http_reply_error(req, 404, "not-found", "certificat inconnu", "unknown certificate", NULL);
         if (r == -ENOTUNIQ)
-                return reply_error(req, 409, "conflict",
+                return rfd_http_reply_error(req, 409, "conflict",
                                    "plusieurs certificats commencent ainsi : donnez plus de caractères",
                                    "several certificates start like this: give more characters", NULL);
         if (r == -EINVAL)
-                return reply_error(req, 400, "bad-request",
+                return rfd_http_reply_error(req, 400, "bad-request",
                                    "nom ou titre invalide (caractère de contrôle), ou le certificat est déjà une validation",
                                    "invalid name or title (control character), or the certificate is a validation",
                                    NULL);
@@ -344,7 +282,7 @@ static void h_list(struct evhttp_request *req, int (*list)(struct rfd_store *, j
         int r = list(s, &a);
         if (r < 0)
                 return reply_store_error(req, r, key);
-        reply(req, 200, json_pack("{s:o}", key, a));
+        rfd_http_reply_json(req, 200, json_pack("{s:o}", key, a));
 }
 
 static void h_get(struct evhttp_request *req, int (*get)(struct rfd_store *, const char *, json_t **),
@@ -352,16 +290,16 @@ static void h_get(struct evhttp_request *req, int (*get)(struct rfd_store *, con
         json_t *o = NULL;
         int r = get(s, key, &o);
         if (r == -ENOENT)
-                return reply_error(req, 404, "not-found", what_fr, what_en, NULL);
+                return rfd_http_reply_error(req, 404, "not-found", what_fr, what_en, NULL);
         if (r < 0)
                 return reply_store_error(req, r, what_en);
-        reply(req, 200, o);
+        rfd_http_reply_json(req, 200, o);
 }
 
 static bool method_is(struct evhttp_request *req, enum evhttp_cmd_type have, enum evhttp_cmd_type want) {
         if (have == want)
                 return true;
-        reply_error(req, 405, "method-not-allowed", "méthode HTTP non permise pour cette ressource",
+        rfd_http_reply_error(req, 405, "method-not-allowed", "méthode HTTP non permise pour cette ressource",
                     "HTTP method not allowed for this resource", NULL);
         return false;
 }
@@ -407,7 +345,7 @@ bool rfd_api_intake(struct rfd_manager *m, struct evhttp_request *req, enum evht
                         h_validation(m, req, seg[2]);
         } else if (strcmp(r, "assets") == 0 || strcmp(r, "donors") == 0 || strcmp(r, "reports") == 0 ||
                    strcmp(r, "exports") == 0)
-                reply_error(req, 404, "not-found", "ressource inconnue", "unknown resource", NULL);
+                rfd_http_reply_error(req, 404, "not-found", "ressource inconnue", "unknown resource", NULL);
         else
                 return false;
         (void) query;

@@ -14,36 +14,12 @@
 #include "rf-macro.h"
 #include "rf-util.h"
 #include "rfd-api-ledger.h"
+#include "rfd-http.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
 
 #define LEDGER_PAGE_DEFAULT 200
 #define LEDGER_PAGE_MAX 1000
-
-static void reply(struct evhttp_request *req, int status, json_t *v /* stolen */) {
-        _cleanup_free_ char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
-        json_decref(v);
-        struct evbuffer *buf = evbuffer_new();
-        if (!buf)
-                return evhttp_send_error(req, 500, "Out of memory");
-        if (text)
-                evbuffer_add_printf(buf, "%s\n", text);
-        else
-                evbuffer_add_printf(buf, "{\"error\":{\"code\":\"internal\",\"message_fr\":\"erreur interne\","
-                                         "\"message_en\":\"internal error\"}}\n");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json; charset=utf-8");
-        evhttp_send_reply(req, text ? status : 500, status < 400 ? "OK" : "Error", buf);
-        evbuffer_free(buf);
-}
-
-static void reply_error(struct evhttp_request *req, int status, const char *code, const char *fr, const char *en,
-                        json_t *extra /* stolen, merged */) {
-        json_t *err = json_pack("{s:s, s:s, s:s}", "code", code, "message_fr", fr, "message_en", en);
-        if (err && extra)
-                json_object_update(err, extra);
-        json_decref(extra);
-        reply(req, status, json_pack("{s:o}", "error", err ? err : json_null()));
-}
 
 /* A positive integer query parameter; def when absent, -1 when invalid. */
 static int64_t query_int(const char *query, const char *name, int64_t def, int64_t max) {
@@ -67,21 +43,21 @@ static void h_entries(struct rfd_manager *m, struct evhttp_request *req, const c
         int64_t from = query_int(query, "from", 1, INT64_MAX / 2);
         int64_t limit = query_int(query, "limit", LEDGER_PAGE_DEFAULT, LEDGER_PAGE_MAX);
         if (from < 0 || limit < 0)
-                return reply_error(req, 400, "bad-request",
+                return rfd_http_reply_error(req, 400, "bad-request",
                                    "paramètres invalides : from=N° (à partir de 1) et limit=N (1 à 1000)",
                                    "invalid parameters: from=SEQ (from 1) and limit=N (1 to 1000)", NULL);
         json_t *list = NULL;
         int r = rfd_store_ledger_json(m->store, from, (unsigned) limit, &list);
         if (r < 0) {
                 rfd_log(LOG_ERR, "cannot read the ledger: %s", strerror(-r));
-                return reply_error(req, 500, "internal", "lecture du registre impossible", "cannot read the ledger",
+                return rfd_http_reply_error(req, 500, "internal", "lecture du registre impossible", "cannot read the ledger",
                                    NULL);
         }
         size_t n = json_array_size(list);
         json_t *next = json_null();
         if (n == (size_t) limit)
                 next = json_integer(json_integer_value(json_object_get(json_array_get(list, n - 1), "seq")) + 1);
-        reply(req, 200,
+        rfd_http_reply_json(req, 200,
               json_pack("{s:s?, s:s, s:s, s:o, s:o}", "bench", m->config->bench_name, "bench_certificate",
                         m->cert_pem, "bench_certificate_sha256", m->cert_sha256, "entries", list, "next_from",
                         next));
@@ -125,13 +101,13 @@ static void h_head(struct rfd_manager *m, struct evhttp_request *req) {
         r = rfd_store_ledger_json(m->store, 1, 0, &list);
         if (r < 0) {
                 rfd_log(LOG_ERR, "cannot read the ledger: %s", strerror(-r));
-                return reply_error(req, 500, "internal", "lecture du registre impossible", "cannot read the ledger",
+                return rfd_http_reply_error(req, 500, "internal", "lecture du registre impossible", "cannot read the ledger",
                                    NULL);
         }
         size_t n = json_array_size(list);
         entries = calloc(n ? n : 1, sizeof(*entries));
         if (!entries || signers_pem(m, list, &trusted) < 0)
-                return reply_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
+                return rfd_http_reply_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
         for (size_t i = 0; i < n; i++) {
                 const json_t *e = json_array_get(list, i);
                 const json_t *text_j = json_object_get(e, "json");
@@ -145,13 +121,13 @@ static void h_head(struct rfd_manager *m, struct evhttp_request *req) {
         }
         r = rf_ledger_check(entries, n, trusted, &res);
         if (r < 0)
-                return reply_error(req, 500, "internal", "vérification du registre impossible",
+                return rfd_http_reply_error(req, 500, "internal", "vérification du registre impossible",
                                    "cannot check the ledger", NULL);
         if (res.n_findings > 0) {
                 /* Never vouch for a ledger that is not whole. */
                 rfd_log(LOG_ERR, "ledger: %zu problem(s), head statement refused; first: %s", res.n_findings,
                         res.findings[0].message_en);
-                return reply_error(req, 409, "conflict",
+                return rfd_http_reply_error(req, 409, "conflict",
                                    "le registre des certificats n'est pas intègre : pas de déclaration de tête",
                                    "the certificate ledger is not intact: no head statement",
                                    json_pack("{s:o}", "ledger", rf_ledger_result_to_json(&res)));
@@ -164,14 +140,14 @@ static void h_head(struct rfd_manager *m, struct evhttp_request *req) {
                 r = rf_cms_sign(m->key, m->cert, text, strlen(text), &sig);
         if (r < 0) {
                 rfd_log(LOG_ERR, "cannot sign the ledger head: %s", strerror(-r));
-                return reply_error(req, 500, "internal", "impossible de signer la déclaration de tête",
+                return rfd_http_reply_error(req, 500, "internal", "impossible de signer la déclaration de tête",
                                    "cannot sign the head statement", NULL);
         }
         char sha[65];
         rf_sha256_hex(text, strlen(text), sha);
         rfd_log(LOG_INFO, "ledger head signed: %zu certificate(s), last %" PRId64, res.count, res.last_seq);
         json_t *doc = json_loads(text, 0, NULL);
-        reply(req, 200,
+        rfd_http_reply_json(req, 200,
               json_pack("{s:s, s:s, s:s, s:s, s:o}", "json", text, "signature", sig, "signer_certificate",
                         m->cert_pem, "sha256", sha, "head", doc ? doc : json_null()));
 }
@@ -180,9 +156,9 @@ void rfd_api_ledger(struct rfd_manager *m, struct evhttp_request *req, enum evht
                     char *const *seg, size_t n_seg, const char *query) {
         bool head = n_seg == 3 && strcmp(seg[2], "head") == 0;
         if (n_seg != 2 && !head)
-                return reply_error(req, 404, "not-found", "ressource inconnue", "unknown resource", NULL);
+                return rfd_http_reply_error(req, 404, "not-found", "ressource inconnue", "unknown resource", NULL);
         if (method != (head ? EVHTTP_REQ_POST : EVHTTP_REQ_GET))
-                return reply_error(req, 405, "method-not-allowed", "méthode HTTP non permise pour cette ressource",
+                return rfd_http_reply_error(req, 405, "method-not-allowed", "méthode HTTP non permise pour cette ressource",
                                    "HTTP method not allowed for this resource", NULL);
         if (head)
                 h_head(m, req);

@@ -19,10 +19,10 @@
 #include "rf-util.h"
 #include "rfd-api-intake.h"
 #include "rfd-api-ledger.h"
+#include "rfd-http.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
 
-#define MAX_BODY (64 * 1024)
 #define MAX_SEGMENTS 6
 
 struct rfd_api {
@@ -40,37 +40,9 @@ struct route_ctx {
         const char *query;
 };
 
-static void send_json(struct evhttp_request *req, int status, json_t *v /* stolen */) {
-        struct evbuffer *buf = evbuffer_new();
-        _cleanup_free_ char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
-        json_decref(v);
-        if (!buf)
-                return evhttp_send_error(req, 500, "Out of memory");
-        if (text)
-                evbuffer_add_printf(buf, "%s\n", text);
-        else
-                evbuffer_add_printf(buf, "{\"error\":{\"code\":\"internal\",\"message_fr\":\"erreur interne\",\"message_en\":\"internal error\"}}\n");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json; charset=utf-8");
-        evhttp_send_reply(req, text ? status : 500, status < 400 ? "OK" : "Error", buf);
-        evbuffer_free(buf);
-}
-
-static void send_error(struct evhttp_request *req, int status, const char *code, const char *fr, const char *en,
-                       json_t *extra /* stolen, merged */) {
-        json_t *err = json_pack("{s:s, s:s, s:s}", "code", code, "message_fr", fr, "message_en", en);
-        if (err && extra)
-                json_object_update(err, extra);
-        json_decref(extra);
-        send_json(req, status, json_pack("{s:o}", "error", err ? err : json_null()));
-}
-
-static void send_not_found(struct evhttp_request *req, const char *what_fr, const char *what_en) {
-        send_error(req, 404, "not-found", what_fr, what_en, NULL);
-}
-
 static void send_refusal(struct evhttp_request *req, const struct wipe_refusal *r, const char *devnode) {
         char fr[512], en[512];
-        send_error(req, 409, "refused", wipe_refusal_message(r, devnode, RF_LANG_FR, fr, sizeof(fr)),
+        rfd_http_reply_error(req, 409, "refused", wipe_refusal_message(r, devnode, RF_LANG_FR, fr, sizeof(fr)),
                    wipe_refusal_message(r, devnode, RF_LANG_EN, en, sizeof(en)),
                    json_pack("{s:s, s:s}", "refusal", wipe_refusal_code_to_string(r->code), "detail", r->detail));
 }
@@ -78,43 +50,13 @@ static void send_refusal(struct evhttp_request *req, const struct wipe_refusal *
 static bool require_method(struct route_ctx *c, enum evhttp_cmd_type method) {
         if (c->method == method)
                 return true;
-        send_error(c->req, 405, "method-not-allowed", "méthode HTTP non permise pour cette ressource",
+        rfd_http_reply_error(c->req, 405, "method-not-allowed", "méthode HTTP non permise pour cette ressource",
                    "HTTP method not allowed for this resource", NULL);
         return false;
 }
 
 /* Parse the request body as a JSON object; an empty body gives an empty
  * object. Answers the error itself and returns NULL on failure. */
-static json_t *read_body(struct route_ctx *c) {
-        struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-        size_t len = evbuffer_get_length(in);
-        if (len == 0)
-                return json_object();
-        if (len > MAX_BODY) {
-                send_error(c->req, 413, "too-large", "corps de requête trop grand (64 Kio au plus)",
-                           "request body too large (64 KiB at most)", NULL);
-                return NULL;
-        }
-        _cleanup_free_ char *text = malloc(len + 1);
-        if (!text) {
-                send_error(c->req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
-                return NULL;
-        }
-        evbuffer_copyout(in, text, len);
-        text[len] = '\0';
-        char err[256] = "";
-        json_t *v = NULL;
-        if (rf_json_parse(text, len, &v, err, sizeof(err)) < 0 || !json_is_object(v)) {
-                char fr[400], en[400];
-                snprintf(fr, sizeof(fr), "JSON invalide dans la requête : %s", v ? "un objet est attendu" : err);
-                snprintf(en, sizeof(en), "invalid JSON in the request: %s", v ? "an object is expected" : err);
-                json_decref(v);
-                send_error(c->req, 400, "bad-request", fr, en, NULL);
-                return NULL;
-        }
-        return v;
-}
-
 static bool parse_id(const char *s, int64_t *ret) {
         char *end = NULL;
         errno = 0;
@@ -130,7 +72,7 @@ static void h_status(struct route_ctx *c) {
         unsigned running = 0;
         for (struct rfd_job *j = m->jobs; j; j = j->next)
                 running++;
-        send_json(c->req, 200,
+        rfd_http_reply_json(c->req, 200,
                   json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:b}", "bench", m->config->bench_name,
                             "hostname", m->hostname, "version", REFURB_VERSION, "uptime_seconds",
                             (json_int_t) (time(NULL) - m->started_at), "organisation", m->config->organisation,
@@ -143,14 +85,14 @@ static void h_bays(struct route_ctx *c) {
         json_t *a = json_array();
         for (size_t i = 0; i < c->m->n_bays; i++)
                 json_array_append_new(a, rfd_view_bay(c->m, i));
-        send_json(c->req, 200, json_pack("{s:o}", "bays", a));
+        rfd_http_reply_json(c->req, 200, json_pack("{s:o}", "bays", a));
 }
 
 static void h_devices(struct route_ctx *c) {
         json_t *a = json_array();
         for (size_t i = 0; i < c->m->n_devs; i++)
                 json_array_append_new(a, rfd_view_device(c->m, &c->m->devs[i]));
-        send_json(c->req, 200, json_pack("{s:o}", "devices", a));
+        rfd_http_reply_json(c->req, 200, json_pack("{s:o}", "devices", a));
 }
 
 static struct rfd_dev *find_dev_or_404(struct route_ctx *c, const char *name) {
@@ -159,13 +101,13 @@ static struct rfd_dev *find_dev_or_404(struct route_ctx *c, const char *name) {
                 char fr[300], en[300];
                 snprintf(fr, sizeof(fr), "aucun disque « %s » n'est branché sur le banc", name);
                 snprintf(en, sizeof(en), "no drive '%s' is plugged into the bench", name);
-                send_not_found(c->req, fr, en);
+                rfd_http_reply_not_found(c->req, fr, en);
         }
         return d;
 }
 
 static void h_device_erase(struct route_ctx *c, struct rfd_dev *d) {
-        _cleanup_json_ json_t *body = read_body(c);
+        _cleanup_json_ json_t *body = rfd_http_read_object(c->req, true);
         if (!body)
                 return;
         const char *verify = NULL;
@@ -174,13 +116,13 @@ static void h_device_erase(struct route_ctx *c, struct rfd_dev *d) {
         if (v) {
                 verify = json_string_value(v);
                 if (!verify || (strcmp(verify, "full") != 0 && strcmp(verify, "sample") != 0))
-                        return send_error(c->req, 400, "bad-request", "« verify » doit valoir \"full\" ou \"sample\"",
+                        return rfd_http_reply_error(c->req, 400, "bad-request", "« verify » doit valoir \"full\" ou \"sample\"",
                                           "'verify' must be \"full\" or \"sample\"", NULL);
         }
         v = json_object_get(body, "verify_percent");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100)
-                        return send_error(c->req, 400, "bad-request",
+                        return rfd_http_reply_error(c->req, 400, "bad-request",
                                           "« verify_percent » doit être un entier de 1 à 100",
                                           "'verify_percent' must be an integer from 1 to 100", NULL);
                 percent = (unsigned) json_integer_value(v);
@@ -191,7 +133,7 @@ static void h_device_erase(struct route_ctx *c, struct rfd_dev *d) {
                          d->job->rec.id);
                 snprintf(en, sizeof(en), "an erasure is already running on %s (job %" PRId64 ")", d->dev->devnode,
                          d->job->rec.id);
-                return send_error(c->req, 409, "conflict", fr, en, NULL);
+                return rfd_http_reply_error(c->req, 409, "conflict", fr, en, NULL);
         }
 
         struct wipe_refusal refusal = { 0 };
@@ -208,10 +150,10 @@ static void h_device_erase(struct route_ctx *c, struct rfd_dev *d) {
                 char fr[300], en[300];
                 snprintf(fr, sizeof(fr), "impossible de démarrer l'effacement de %s : %s", devnode, strerror(-r));
                 snprintf(en, sizeof(en), "cannot start the erasure of %s: %s", devnode, strerror(-r));
-                return send_error(c->req, r == -EBUSY ? 409 : 500, r == -EBUSY ? "conflict" : "internal", fr, en,
+                return rfd_http_reply_error(c->req, r == -EBUSY ? 409 : 500, r == -EBUSY ? "conflict" : "internal", fr, en,
                                   NULL);
         }
-        send_json(c->req, 202, json_pack("{s:o}", "job", rfd_job_to_json(job)));
+        rfd_http_reply_json(c->req, 202, json_pack("{s:o}", "job", rfd_job_to_json(job)));
 }
 
 static void h_devices_sub(struct route_ctx *c) {
@@ -220,7 +162,7 @@ static void h_devices_sub(struct route_ctx *c) {
                 return;
         if (c->n_seg == 3) {
                 if (require_method(c, EVHTTP_REQ_GET))
-                        send_json(c->req, 200, rfd_view_device(c->m, d));
+                        rfd_http_reply_json(c->req, 200, rfd_view_device(c->m, d));
                 return;
         }
         if (c->n_seg == 4 && strcmp(c->seg[3], "erase") == 0) {
@@ -228,7 +170,7 @@ static void h_devices_sub(struct route_ctx *c) {
                         h_device_erase(c, d);
                 return;
         }
-        send_not_found(c->req, "ressource inconnue", "unknown resource");
+        rfd_http_reply_not_found(c->req, "ressource inconnue", "unknown resource");
 }
 
 static unsigned query_limit(const char *query) {
@@ -252,7 +194,7 @@ static void h_jobs(struct route_ctx *c) {
                 json_t *a = NULL;
                 int r = rfd_store_jobs_json(m->store, query_limit(c->query), &a);
                 if (r < 0)
-                        return send_error(c->req, 500, "internal", "lecture des travaux impossible",
+                        return rfd_http_reply_error(c->req, 500, "internal", "lecture des travaux impossible",
                                           "cannot read the jobs", NULL);
                 /* Running jobs: live view with progress. */
                 size_t i;
@@ -269,12 +211,12 @@ static void h_jobs(struct route_ctx *c) {
                         if (!live)
                                 rfd_job_image_decorate(m, NULL, id, item);
                 }
-                return send_json(c->req, 200, json_pack("{s:o}", "jobs", a));
+                return rfd_http_reply_json(c->req, 200, json_pack("{s:o}", "jobs", a));
         }
 
         int64_t id;
         if (!parse_id(c->seg[2], &id))
-                return send_error(c->req, 400, "bad-request", "numéro de travail invalide", "invalid job number",
+                return rfd_http_reply_error(c->req, 400, "bad-request", "numéro de travail invalide", "invalid job number",
                                   NULL);
         struct rfd_job *running = NULL;
         for (struct rfd_job *j = m->jobs; j; j = j->next)
@@ -285,13 +227,13 @@ static void h_jobs(struct route_ctx *c) {
                 if (!require_method(c, EVHTTP_REQ_GET))
                         return;
                 if (running)
-                        return send_json(c->req, 200, json_pack("{s:o}", "job", rfd_job_to_json(running)));
+                        return rfd_http_reply_json(c->req, 200, json_pack("{s:o}", "job", rfd_job_to_json(running)));
                 struct rfd_job_record rec = { 0 };
                 if (rfd_store_job_get(m->store, id, &rec) < 0)
-                        return send_not_found(c->req, "travail inconnu", "unknown job");
+                        return rfd_http_reply_not_found(c->req, "travail inconnu", "unknown job");
                 json_t *v = rfd_job_record_view(m, &rec);
                 rfd_job_record_clear(&rec);
-                return send_json(c->req, 200, json_pack("{s:o}", "job", v));
+                return rfd_http_reply_json(c->req, 200, json_pack("{s:o}", "job", v));
         }
         if (c->n_seg == 4 && strcmp(c->seg[3], "cancel") == 0) {
                 if (!require_method(c, EVHTTP_REQ_POST))
@@ -300,20 +242,20 @@ static void h_jobs(struct route_ctx *c) {
                         rfd_log_dev(LOG_INFO, running->rec.bay, running->rec.devnode, running->rec.id,
                                     "cancel requested");
                         rfd_job_cancel(running, false);
-                        return send_json(c->req, 200, json_pack("{s:o}", "job", rfd_job_to_json(running)));
+                        return rfd_http_reply_json(c->req, 200, json_pack("{s:o}", "job", rfd_job_to_json(running)));
                 }
                 struct rfd_job_record rec = { 0 };
                 if (rfd_store_job_get(m->store, id, &rec) < 0)
-                        return send_not_found(c->req, "travail inconnu", "unknown job");
+                        return rfd_http_reply_not_found(c->req, "travail inconnu", "unknown job");
                 char fr[200], en[200];
                 snprintf(fr, sizeof(fr), "le travail %" PRId64 " est déjà terminé (%s)", id,
                          rfd_job_state_to_string(rec.state));
                 snprintf(en, sizeof(en), "job %" PRId64 " has already ended (%s)", id,
                          rfd_job_state_to_string(rec.state));
                 rfd_job_record_clear(&rec);
-                return send_error(c->req, 409, "conflict", fr, en, NULL);
+                return rfd_http_reply_error(c->req, 409, "conflict", fr, en, NULL);
         }
-        send_not_found(c->req, "ressource inconnue", "unknown resource");
+        rfd_http_reply_not_found(c->req, "ressource inconnue", "unknown resource");
 }
 
 static void h_certificates(struct route_ctx *c) {
@@ -322,27 +264,27 @@ static void h_certificates(struct route_ctx *c) {
         if (c->n_seg == 2) {
                 json_t *a = NULL;
                 if (rfd_store_certs_json(c->m->store, &a) < 0)
-                        return send_error(c->req, 500, "internal", "lecture des certificats impossible",
+                        return rfd_http_reply_error(c->req, 500, "internal", "lecture des certificats impossible",
                                           "cannot read the certificates", NULL);
-                return send_json(c->req, 200, json_pack("{s:o}", "certificates", a));
+                return rfd_http_reply_json(c->req, 200, json_pack("{s:o}", "certificates", a));
         }
         if (c->n_seg != 3)
-                return send_not_found(c->req, "ressource inconnue", "unknown resource");
+                return rfd_http_reply_not_found(c->req, "ressource inconnue", "unknown resource");
 
         _cleanup_free_ char *id = NULL, *text = NULL, *sig = NULL, *signer = NULL;
         int r = rfd_store_cert_get(c->m->store, c->seg[2], &id, &text, &sig, &signer);
         if (r == -ENOTUNIQ)
-                return send_error(c->req, 409, "conflict", "plusieurs certificats commencent ainsi : donnez plus de caractères",
+                return rfd_http_reply_error(c->req, 409, "conflict", "plusieurs certificats commencent ainsi : donnez plus de caractères",
                                   "several certificates start like this: give more characters", NULL);
         if (r < 0)
-                return send_not_found(c->req, "certificat inconnu", "unknown certificate");
+                return rfd_http_reply_not_found(c->req, "certificat inconnu", "unknown certificate");
         char sha[65];
         rf_sha256_hex(text, strlen(text), sha);
         json_t *doc = json_loads(text, 0, NULL);
         json_t *validations = NULL; /* supervisor statements (docs/intake.md) */
         if (rfd_store_cert_validations_json(c->m->store, id, &validations) < 0)
                 validations = json_array();
-        send_json(c->req, 200,
+        rfd_http_reply_json(c->req, 200,
                   json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "json", text, "signature", sig,
                             "signer_certificate", signer, "sha256", sha, "document", doc ? doc : json_null(),
                             "validations", validations ? validations : json_array()));
@@ -350,15 +292,15 @@ static void h_certificates(struct route_ctx *c) {
 
 static void h_bench(struct route_ctx *c) {
         if (c->n_seg != 3 || strcmp(c->seg[2], "certificate") != 0)
-                return send_not_found(c->req, "ressource inconnue", "unknown resource");
+                return rfd_http_reply_not_found(c->req, "ressource inconnue", "unknown resource");
         if (require_method(c, EVHTTP_REQ_GET))
-                send_json(c->req, 200,
+                rfd_http_reply_json(c->req, 200,
                           json_pack("{s:s, s:s}", "pem", c->m->cert_pem, "sha256", c->m->cert_sha256));
 }
 
 static void dispatch(struct route_ctx *c) {
         if (c->n_seg < 2 || strcmp(c->seg[0], "v1") != 0)
-                return send_not_found(c->req, "ressource inconnue (l'API est sous /v1/)",
+                return rfd_http_reply_not_found(c->req, "ressource inconnue (l'API est sous /v1/)",
                                       "unknown resource (the API lives under /v1/)");
         const char *r = c->seg[1];
 
@@ -387,7 +329,7 @@ static void dispatch(struct route_ctx *c) {
                 if (require_method(c, EVHTTP_REQ_GET))
                         rfd_events_add_client(c->m, c->req);
         } else
-                send_not_found(c->req, "ressource inconnue", "unknown resource");
+                rfd_http_reply_not_found(c->req, "ressource inconnue", "unknown resource");
 }
 
 static void route_ctx_done(struct route_ctx *c) {
@@ -404,19 +346,19 @@ static void request_cb(struct evhttp_request *req, void *userdata) {
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
         if (!path || strlen(path) > 1024)
-                return send_error(req, 400, "bad-request", "chemin de requête invalide", "invalid request path", NULL);
+                return rfd_http_reply_error(req, 400, "bad-request", "chemin de requête invalide", "invalid request path", NULL);
         c.query = evhttp_uri_get_query(uri);
 
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
-                return send_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
+                return rfd_http_reply_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
         char *save = NULL;
         for (char *tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
                 if (c.n_seg == MAX_SEGMENTS)
-                        return send_not_found(req, "ressource inconnue", "unknown resource");
+                        return rfd_http_reply_not_found(req, "ressource inconnue", "unknown resource");
                 c.seg[c.n_seg] = evhttp_uridecode(tok, 0, NULL);
                 if (!c.seg[c.n_seg])
-                        return send_error(req, 400, "bad-request", "chemin de requête invalide",
+                        return rfd_http_reply_error(req, 400, "bad-request", "chemin de requête invalide",
                                           "invalid request path", NULL);
                 c.n_seg++;
         }
