@@ -16,6 +16,7 @@ struct rfd_store {
 /* Schema step 1 -> 2 (rfd-store-intake.c). */
 extern const char rfd_store_migration_intake[];
 extern const char rfd_store_migration_images[];
+extern const char rfd_store_migration_access[];
 
 /* SQLite result code -> negative errno (0 for OK/ROW/DONE). */
 int rfd_store_errno(struct rfd_store *s, int rc);

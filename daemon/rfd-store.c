@@ -71,6 +71,8 @@ static const char *const migrations[] = {
         rfd_store_migration_intake,
         /* 2 -> 3: imaging runs (rfd-store-images.c) */
         rfd_store_migration_images,
+        /* 3 -> 4: API tokens and settings (rfd-store-access.c) */
+        rfd_store_migration_access,
 };
 
 static const char *const job_state_table[] = {

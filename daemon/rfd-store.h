@@ -179,3 +179,28 @@ int rfd_store_image_update(struct rfd_store *s, int64_t id, const struct rfd_ima
 int rfd_store_image_for_job(struct rfd_store *s, int64_t job_id, json_t **ret);
 /* The newest imaging run of a drive that ended "done". */
 int rfd_store_image_latest_done(struct rfd_store *s, int64_t device_id, json_t **ret);
+
+/* ---- API tokens and settings (docs/network-api.md), rfd-store-access.c ---- */
+struct rfd_token_row {
+        int64_t id;
+        char *name;
+        char *role;             /* technician | supervisor | dsi | agent */
+        char sha256[65];        /* hex digest of the secret */
+        int64_t created_at;
+        int64_t last_used_at;   /* 0: never */
+        int64_t revoked_at;     /* 0: valid */
+};
+void rfd_token_row_clear(struct rfd_token_row *t);
+/* Fills t->id and t->created_at. -EEXIST for a digest already stored. */
+int rfd_store_token_insert(struct rfd_store *s, struct rfd_token_row *t);
+/* Every token, oldest first; *ret (malloc'd array of n rows). */
+int rfd_store_tokens_load(struct rfd_store *s, struct rfd_token_row **ret, size_t *ret_n);
+void rfd_token_rows_free(struct rfd_token_row *rows, size_t n);
+/* -ENOENT unknown, -EALREADY already revoked; sets revoked_at = now. */
+int rfd_store_token_revoke(struct rfd_store *s, int64_t id, int64_t *ret_revoked_at);
+int rfd_store_token_touch(struct rfd_store *s, int64_t id, int64_t when);
+
+/* Key/value settings chosen through the API ("profile.default.desktop"...).
+ * get: -ENOENT when unset. set: value NULL unsets. */
+int rfd_store_setting_get(struct rfd_store *s, const char *key, char **ret);
+int rfd_store_setting_set(struct rfd_store *s, const char *key, const char *value);

@@ -150,7 +150,7 @@ static void test_open_schema(void **state) {
 
         sqlite3 *db = raw_open(f);
         assert_raw_text(db, "PRAGMA journal_mode", "wal");
-        assert_raw_text(db, "PRAGMA user_version", "3"); /* 2: intake records, 3: imaging runs */
+        assert_raw_text(db, "PRAGMA user_version", "4"); /* 2: intake, 3: imaging runs, 4: API tokens */
         sqlite3_close(db);
 
         /* A database from a newer refurbd is refused, not damaged. */
