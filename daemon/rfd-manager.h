@@ -23,6 +23,9 @@ struct udev;
 struct udev_monitor;
 struct rfd_api;
 struct rfd_events;
+struct rfd_auth;
+struct rfd_net;
+struct rfd_web;
 
 /* What a bay shows. After a job the bay keeps the job's final state until
  * the drive is removed. */
@@ -126,6 +129,9 @@ struct rfd_manager {
 
         struct rfd_api *api;
         struct rfd_events *events;
+        struct rfd_auth *auth;         /* tokens and sessions (rfd-auth.c) */
+        struct rfd_net *net;           /* TCP/TLS listeners (rfd-net.c), NULL without [API] Listen= */
+        struct rfd_web *web;           /* static pages (rfd-web.c), NULL without WebDirectory= */
         time_t started_at;
         bool stopping;
 };
