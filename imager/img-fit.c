@@ -278,6 +278,25 @@ struct kpart {
 
 #define FIT_MAX_PARTS 256
 
+/* The partitions of disk's table as the kernel must know them. */
+static int table_partitions(PedDisk *disk, const char *devnode, struct img_fit_result *res, const struct fit_ctx *ctx,
+                            struct kpart *out, size_t *n_out) {
+        uint64_t ss = (uint64_t) disk->dev->sector_size;
+        size_t n = 0;
+        for (PedPartition *p = ped_disk_next_partition(disk, NULL); p; p = ped_disk_next_partition(disk, p)) {
+                if (!ped_partition_is_active(p) || p->num < 1)
+                        continue;
+                if (n >= FIT_MAX_PARTS)
+                        return fit_fail(res, ctx, -E2BIG, "%s : plus de %d partitions", devnode, FIT_MAX_PARTS);
+                out[n++] = (struct kpart){ .num = (unsigned) p->num,
+                                           .start = (uint64_t) p->geom.start * ss,
+                                           .length = (uint64_t) p->geom.length * ss,
+                                           .extended = (p->type & PED_PARTITION_EXTENDED) != 0 };
+        }
+        *n_out = n;
+        return 0;
+}
+
 /* Reads the table, grows the root partition, writes the table. want[]:
  * the partitions of the new table (*n_want of them). */
 static int fit_table(const char *devnode, unsigned root_partition, struct img_fit_result *res, struct fit_ctx *ctx,
@@ -341,18 +360,9 @@ static int fit_table(const char *devnode, unsigned root_partition, struct img_fi
                                         part->num, (long long) end);
         }
 
-        size_t n = 0;
-        for (PedPartition *p = ped_disk_next_partition(disk, NULL); p; p = ped_disk_next_partition(disk, p)) {
-                if (!ped_partition_is_active(p) || p->num < 1)
-                        continue;
-                if (n >= FIT_MAX_PARTS)
-                        return fit_fail(res, ctx, -E2BIG, "%s : plus de %d partitions", devnode, FIT_MAX_PARTS);
-                want[n++] = (struct kpart){ .num = (unsigned) p->num,
-                                            .start = (uint64_t) p->geom.start * (uint64_t) ss,
-                                            .length = (uint64_t) p->geom.length * (uint64_t) ss,
-                                            .extended = (p->type & PED_PARTITION_EXTENDED) != 0 };
-        }
-        *n_want = n;
+        r = table_partitions(disk, devnode, res, ctx, want, n_want);
+        if (r < 0)
+                return r;
 
         /* Only the disk: the kernel is told below, by us. Debian's
          * libparted runs "udevadm settle" (up to 120 s) in
@@ -456,6 +466,15 @@ static int sync_kernel(const char *devnode, const char *sysdir, const struct kpa
         return 0;
 }
 
+static int wait_node(const char *devnode, const char *sysdir, uint64_t expected, struct img_fit_result *res) {
+        char why[160] = "";
+        int r = wait_partition_node(sysdir, res->partno, expected, res, why, sizeof(why));
+        if (r < 0)
+                return fit_fail(res, NULL, r, "%s : partition %u introuvable après 10 s : %s", devnode, res->partno,
+                                why);
+        return 0;
+}
+
 static int fit_locked(const char *devnode, unsigned root_partition, struct img_fit_result *res, struct fit_ctx *ctx) {
         char sysdir[64];
         int r = sysfs_dir_of(devnode, sysdir, sizeof(sysdir));
@@ -480,27 +499,74 @@ static int fit_locked(const char *devnode, unsigned root_partition, struct img_f
         for (size_t i = 0; i < n_want; i++)
                 if (want[i].num == res->partno)
                         expected = want[i].length;
-        char why[160] = "";
-        r = wait_partition_node(sysdir, res->partno, expected, res, why, sizeof(why));
+        return wait_node(devnode, sysdir, expected, res);
+}
+
+/* The table as it is on the disk now, told to the kernel again. */
+static int resync_locked(const char *devnode, struct img_fit_result *res, struct fit_ctx *ctx) {
+        char sysdir[64];
+        int r = sysfs_dir_of(devnode, sysdir, sizeof(sysdir));
         if (r < 0)
-                return fit_fail(res, NULL, r, "%s : partition %u introuvable après 10 s : %s", devnode, res->partno,
-                                why);
-        return 0;
+                return fit_fail(res, NULL, r, "%s : pas un périphérique bloc utilisable (%s)", devnode,
+                                strerror(-r));
+        _cleanup_free_ struct kpart *want = calloc(FIT_MAX_PARTS, sizeof(struct kpart));
+        if (!want)
+                return -ENOMEM;
+        size_t n_want = 0;
+        {
+                _cleanup_(ped_device_closep) PedDevice *dev = ped_device_get(devnode);
+                if (!dev || !ped_device_open(dev)) {
+                        if (dev)
+                                ped_device_destroy(TAKE_PTR(dev));
+                        return fit_fail(res, ctx, -EIO, "%s : libparted ne peut pas relire le disque", devnode);
+                }
+                _cleanup_(ped_disk_destroyp) PedDisk *disk = ped_disk_new(dev);
+                if (!disk)
+                        return fit_fail(res, ctx, -EBADMSG, "%s : table de partitions illisible à la relecture",
+                                        devnode);
+                r = table_partitions(disk, devnode, res, ctx, want, &n_want);
+                if (r < 0)
+                        return r;
+        }
+        r = sync_kernel(devnode, sysdir, want, n_want, res);
+        if (r < 0)
+                return r;
+        return wait_node(devnode, sysdir, res->part_size_after, res);
+}
+
+/* Runs f with libparted to ourselves (one fit at a time in the process). */
+static int with_libparted(int (*f)(const char *, struct img_fit_result *, struct fit_ctx *, unsigned),
+                          const char *devnode, struct img_fit_result *res, unsigned arg) {
+        struct fit_ctx ctx = { .messages = "" };
+        pthread_mutex_lock(&fit_lock);
+        PedExceptionHandler *old = ped_exception_get_handler();
+        ped_exception_set_handler(fit_exception_handler);
+        fit_current = &ctx;
+        int r = f(devnode, res, &ctx, arg);
+        fit_current = NULL;
+        ped_exception_set_handler(old);
+        pthread_mutex_unlock(&fit_lock);
+        return r;
+}
+
+static int resync_cb(const char *devnode, struct img_fit_result *res, struct fit_ctx *ctx, unsigned unused) {
+        return resync_locked(devnode, res, ctx);
+}
+
+static int fit_cb(const char *devnode, struct img_fit_result *res, struct fit_ctx *ctx, unsigned root_partition) {
+        return fit_locked(devnode, root_partition, res, ctx);
+}
+
+int img_fit_resync(const char *devnode, struct img_fit_result *res) {
+        if (!devnode || !res || res->partno == 0 || res->part_size_after == 0)
+                return -EINVAL;
+        res->detail[0] = '\0';
+        return with_libparted(resync_cb, devnode, res, 0);
 }
 
 int img_fit_partition(const char *devnode, unsigned root_partition, struct img_fit_result *res) {
         if (!devnode || !res)
                 return -EINVAL;
         *res = (struct img_fit_result){ 0 };
-
-        struct fit_ctx ctx = { .messages = "" };
-        pthread_mutex_lock(&fit_lock);
-        PedExceptionHandler *old = ped_exception_get_handler();
-        ped_exception_set_handler(fit_exception_handler);
-        fit_current = &ctx;
-        int r = fit_locked(devnode, root_partition, res, &ctx);
-        fit_current = NULL;
-        ped_exception_set_handler(old);
-        pthread_mutex_unlock(&fit_lock);
-        return r;
+        return with_libparted(fit_cb, devnode, res, root_partition);
 }

@@ -30,6 +30,17 @@ struct img_fit_result {
  * for the last. Waits (up to 10 s) for the partition node to appear. */
 int img_fit_partition(const char *devnode, unsigned root_partition, struct img_fit_result *res);
 
+/* After the disk's lock was let go and taken again: udev may have re-read
+ * the partition table in between (it does when a writer closes the disk
+ * and nobody holds its lock), which drops the kernel's partitions and adds
+ * back those the kernel can parse — none on a kernel built without
+ * partition-table parsers, where partitions exist only through BLKPG.
+ * Reads the table on the disk again, tells the kernel (BLKPG, only what
+ * differs), waits (up to 10 s) for the node of res->partno with
+ * res->part_size_after bytes and refreshes res->part_devnode. The caller
+ * holds the disk's lock. */
+int img_fit_resync(const char *devnode, struct img_fit_result *res);
+
 /* Grow the (unmounted) ext4 filesystem on part_devnode to fill its
  * partition (fs_size_before/after filled; detail says why it failed,
  * with the tools' output). -EOPNOTSUPP when it is not ext4. */

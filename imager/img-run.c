@@ -236,6 +236,14 @@ static void run_fit_customise(int *fd, const struct img_run_opts *o, struct img_
                 fail(r, IMG_PHASE_CUSTOMISE, k, "verrou du disque perdu avant le montage : %s", strerror(-k));
                 return;
         }
+        /* Between the two locks udev may have re-read the table (the
+         * O_RDWR close is its cue), dropping the partitions. */
+        k = img_fit_resync(o->devnode, &r->fit);
+        if (k < 0) {
+                fail(r, IMG_PHASE_CUSTOMISE, k, "partition absente après la reprise du verrou : %s",
+                     r->fit.detail[0] ? r->fit.detail : strerror(-k));
+                return;
+        }
         set_phase(o, IMG_PHASE_CUSTOMISE);
         struct img_customise_opts co = {
                 .devnode = o->devnode,
