@@ -91,23 +91,23 @@ static int signers_pem(struct rfd_manager *m, const json_t *list, char **ret) {
         return 0;
 }
 
-static void h_head(struct rfd_manager *m, struct evhttp_request *req) {
+/* The whole ledger re-checked by the daemon: the chain and every
+ * signature (rf_ledger_check()). Fills *res (the caller clears it);
+ * <0 on an internal error, logged. */
+static int check_all(struct rfd_manager *m, struct rf_ledger_result *res) {
         _cleanup_json_ json_t *list = NULL;
         _cleanup_free_ struct rf_ledger_entry *entries = NULL;
-        _cleanup_free_ char *trusted = NULL, *text = NULL, *sig = NULL;
-        _cleanup_(rf_ledger_result_clear) struct rf_ledger_result res = {};
-        int r;
+        _cleanup_free_ char *trusted = NULL;
 
-        r = rfd_store_ledger_json(m->store, 1, 0, &list);
+        int r = rfd_store_ledger_json(m->store, 1, 0, &list);
         if (r < 0) {
                 rfd_log(LOG_ERR, "cannot read the ledger: %s", strerror(-r));
-                return rfd_http_reply_error(req, 500, "internal", "lecture du registre impossible", "cannot read the ledger",
-                                   NULL);
+                return r;
         }
         size_t n = json_array_size(list);
         entries = calloc(n ? n : 1, sizeof(*entries));
         if (!entries || signers_pem(m, list, &trusted) < 0)
-                return rfd_http_reply_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 const json_t *e = json_array_get(list, i);
                 const json_t *text_j = json_object_get(e, "json");
@@ -119,10 +119,48 @@ static void h_head(struct rfd_manager *m, struct evhttp_request *req) {
                         .signature_pem = rf_json_str(e, "signature"),
                 };
         }
-        r = rf_ledger_check(entries, n, trusted, &res);
+        r = rf_ledger_check(entries, n, trusted, res);
         if (r < 0)
+                rfd_log(LOG_ERR, "cannot check the ledger: %s", strerror(-r));
+        return r;
+}
+
+/* GET /v1/ledger/check: a broken chain is an answer (200, ok false), not an error. */
+static void h_check(struct rfd_manager *m, struct evhttp_request *req) {
+        _cleanup_(rf_ledger_result_clear) struct rf_ledger_result res = {};
+        char now[21], fr[600] = "", en[600] = "";
+
+        if (check_all(m, &res) < 0)
                 return rfd_http_reply_error(req, 500, "internal", "vérification du registre impossible",
-                                   "cannot check the ledger", NULL);
+                                            "cannot check the ledger", NULL);
+        rf_time_iso8601(rf_now_sec(), now);
+        if (res.n_findings > 0) {
+                const struct rf_ledger_finding *f = &res.findings[0];
+                snprintf(fr, sizeof(fr), "registre NON intègre : %zu problème(s) ; n° %" PRId64 " [%s] : %s",
+                         res.n_findings, f->seq, rf_ledger_kind_to_string(f->kind), f->message_fr);
+                snprintf(en, sizeof(en), "ledger NOT intact: %zu problem(s); #%" PRId64 " [%s]: %s", res.n_findings,
+                         f->seq, rf_ledger_kind_to_string(f->kind), f->message_en);
+                rfd_log(LOG_ERR, "ledger check: %s", en);
+        }
+        json_t *full = rf_ledger_result_to_json(&res);
+        json_t *findings = full ? json_incref(json_object_get(full, "findings")) : NULL;
+        json_decref(full);
+        rfd_http_reply_json(req, 200,
+                            json_pack("{s:b, s:I, s:I, s:s, s:o, s:o, s:o}", "ok", res.n_findings == 0, "entries",
+                                      (json_int_t) res.count, "head_seq", (json_int_t) res.last_seq, "checked_at", now,
+                                      "problem_fr", fr[0] ? json_string(fr) : json_null(), "problem_en",
+                                      en[0] ? json_string(en) : json_null(), "findings",
+                                      findings ? findings : json_array()));
+}
+
+static void h_head(struct rfd_manager *m, struct evhttp_request *req) {
+        _cleanup_free_ char *text = NULL, *sig = NULL;
+        _cleanup_(rf_ledger_result_clear) struct rf_ledger_result res = {};
+        int r;
+
+        if (check_all(m, &res) < 0)
+                return rfd_http_reply_error(req, 500, "internal", "vérification du registre impossible",
+                                            "cannot check the ledger", NULL);
         if (res.n_findings > 0) {
                 /* Never vouch for a ledger that is not whole. */
                 rfd_log(LOG_ERR, "ledger: %zu problem(s), head statement refused; first: %s", res.n_findings,
@@ -155,13 +193,16 @@ static void h_head(struct rfd_manager *m, struct evhttp_request *req) {
 void rfd_api_ledger(struct rfd_manager *m, struct evhttp_request *req, enum evhttp_cmd_type method,
                     char *const *seg, size_t n_seg, const char *query) {
         bool head = n_seg == 3 && strcmp(seg[2], "head") == 0;
-        if (n_seg != 2 && !head)
+        bool check = n_seg == 3 && strcmp(seg[2], "check") == 0;
+        if (n_seg != 2 && !head && !check)
                 return rfd_http_reply_error(req, 404, "not-found", "ressource inconnue", "unknown resource", NULL);
         if (method != (head ? EVHTTP_REQ_POST : EVHTTP_REQ_GET))
                 return rfd_http_reply_error(req, 405, "method-not-allowed", "méthode HTTP non permise pour cette ressource",
                                    "HTTP method not allowed for this resource", NULL);
         if (head)
                 h_head(m, req);
+        else if (check)
+                h_check(m, req);
         else
                 h_entries(m, req, query);
 }

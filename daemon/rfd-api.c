@@ -18,12 +18,16 @@
 #include "rf-macro.h"
 #include "rf-util.h"
 #include "rfd-api-intake.h"
+#include "rfd-api-certs.h"
 #include "rfd-api-ledger.h"
+#include "rfd-api-profiles.h"
+#include "rfd-api-session.h"
+#include "rfd-api.h"
 #include "rfd-http.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
+#include "rfd-net.h"
 
-#define MAX_SEGMENTS 6
 
 struct rfd_api {
         struct rfd_manager *m;
@@ -34,8 +38,9 @@ struct rfd_api {
 struct route_ctx {
         struct rfd_manager *m;
         struct evhttp_request *req;
+        const struct rfd_principal *who;
         enum evhttp_cmd_type method;
-        char *seg[MAX_SEGMENTS];
+        char *const *seg;
         size_t n_seg;
         const char *query;
 };
@@ -72,13 +77,19 @@ static void h_status(struct route_ctx *c) {
         unsigned running = 0;
         for (struct rfd_job *j = m->jobs; j; j = j->next)
                 running++;
+        json_t *network = json_array();
+        if (m->net)
+                for (char *const *a = rfd_net_addresses(m->net); a && *a; a++)
+                        json_array_append_new(network, json_string(*a));
+        const char *tls = m->net ? rfd_net_tls_sha256(m->net) : NULL;
         rfd_http_reply_json(c->req, 200,
-                  json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:b}", "bench", m->config->bench_name,
-                            "hostname", m->hostname, "version", REFURB_VERSION, "uptime_seconds",
-                            (json_int_t) (time(NULL) - m->started_at), "organisation", m->config->organisation,
-                            "location", m->config->location, "bays", (json_int_t) m->n_bays, "jobs_running",
-                            (json_int_t) running, "certificate_sha256", m->cert_sha256, "udevd",
-                            !m->monitor_kernel_only));
+                            json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:b, s:o, s:o}", "bench",
+                                      m->config->bench_name, "hostname", m->hostname, "version", REFURB_VERSION,
+                                      "uptime_seconds", (json_int_t) (time(NULL) - m->started_at), "organisation",
+                                      m->config->organisation, "location", m->config->location, "bays",
+                                      (json_int_t) m->n_bays, "jobs_running", (json_int_t) running,
+                                      "certificate_sha256", m->cert_sha256, "udevd", !m->monitor_kernel_only,
+                                      "tls_sha256", tls ? json_string(tls) : json_null(), "network", network));
 }
 
 static void h_bays(struct route_ctx *c) {
@@ -173,6 +184,19 @@ static void h_devices_sub(struct route_ctx *c) {
         rfd_http_reply_not_found(c->req, "ressource inconnue", "unknown resource");
 }
 
+/* One query parameter, decoded (malloc'd), or NULL when absent. */
+static char *query_param(const char *query, const char *name) {
+        struct evkeyvalq q = { 0 };
+        char *v = NULL;
+        if (query && evhttp_parse_query_str(query, &q) == 0) {
+                const char *found = evhttp_find_header(&q, name);
+                if (found)
+                        v = strdup(found);
+        }
+        evhttp_clear_headers(&q);
+        return v;
+}
+
 static unsigned query_limit(const char *query) {
         struct evkeyvalq q = { 0 };
         unsigned limit = 0;
@@ -261,6 +285,11 @@ static void h_jobs(struct route_ctx *c) {
 static void h_certificates(struct route_ctx *c) {
         if (!require_method(c, EVHTTP_REQ_GET))
                 return;
+        if (c->n_seg == 4 && strcmp(c->seg[3], "pdf") == 0)
+                return rfd_api_cert_pdf(c->m, c->req, c->seg[2], c->query);
+        _cleanup_free_ char *q = query_param(c->query, "q");
+        if (c->n_seg == 2 && q)
+                return rfd_api_certs_search(c->m, c->req, q);
         if (c->n_seg == 2) {
                 json_t *a = NULL;
                 if (rfd_store_certs_json(c->m->store, &a) < 0)
@@ -304,6 +333,17 @@ static void dispatch(struct route_ctx *c) {
                                       "unknown resource (the API lives under /v1/)");
         const char *r = c->seg[1];
 
+        if (rfd_api_session(c->m, c->req, c->method, c->seg, c->n_seg, c->who,
+                            c->m->net && rfd_net_request_is_tls(c->m->net, c->req)))
+                return; /* /v1/session, /v1/tokens */
+        if (rfd_api_profiles(c->m, c->req, c->method, c->seg, c->n_seg, c->query))
+                return;
+        if (strcmp(r, "reports") == 0 && c->n_seg == 5 && strcmp(c->seg[2], "donation") == 0 &&
+            strcmp(c->seg[4], "pdf") == 0) {
+                if (require_method(c, EVHTTP_REQ_GET))
+                        rfd_api_donation_pdf(c->m, c->req, c->seg[3], c->query);
+                return;
+        }
         if (rfd_api_intake(c->m, c->req, c->method, c->seg, c->n_seg, c->query))
                 return; /* donors, assets, reports, exports, validations */
         if (strcmp(r, "status") == 0 && c->n_seg == 2) {
@@ -332,37 +372,73 @@ static void dispatch(struct route_ctx *c) {
                 rfd_http_reply_not_found(c->req, "ressource inconnue", "unknown resource");
 }
 
-static void route_ctx_done(struct route_ctx *c) {
-        for (size_t i = 0; i < c->n_seg; i++)
-                free(c->seg[i]);
+void rfd_api_path_done(struct rfd_api_path *p) {
+        for (size_t i = 0; i < p->n_seg; i++)
+                free(p->seg[i]);
+        *p = (struct rfd_api_path){ 0 };
 }
 
-static void request_cb(struct evhttp_request *req, void *userdata) {
-        struct rfd_api *api = userdata;
-        _cleanup_(route_ctx_done) struct route_ctx c = {
-                .m = api->m, .req = req, .method = evhttp_request_get_command(req)
-        };
-
-        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-        if (!path || strlen(path) > 1024)
-                return rfd_http_reply_error(req, 400, "bad-request", "chemin de requête invalide", "invalid request path", NULL);
-        c.query = evhttp_uri_get_query(uri);
-
+int rfd_api_path_split(const char *path, struct rfd_api_path *ret) {
+        *ret = (struct rfd_api_path){ 0 };
+        if (!path || path[0] != '/' || strlen(path) > 1024)
+                return -EINVAL;
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
-                return rfd_http_reply_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);
+                return -ENOMEM;
         char *save = NULL;
         for (char *tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-                if (c.n_seg == MAX_SEGMENTS)
-                        return rfd_http_reply_not_found(req, "ressource inconnue", "unknown resource");
-                c.seg[c.n_seg] = evhttp_uridecode(tok, 0, NULL);
-                if (!c.seg[c.n_seg])
-                        return rfd_http_reply_error(req, 400, "bad-request", "chemin de requête invalide",
-                                          "invalid request path", NULL);
-                c.n_seg++;
+                if (ret->n_seg == RFD_API_MAX_SEGMENTS) {
+                        rfd_api_path_done(ret);
+                        return -E2BIG;
+                }
+                size_t len = 0;
+                char *seg = evhttp_uridecode(tok, 0, &len);
+                /* a decoded NUL or '/' would change what the path names */
+                if (!seg || strlen(seg) != len || strchr(seg, '/')) {
+                        free(seg);
+                        rfd_api_path_done(ret);
+                        return -EINVAL;
+                }
+                ret->seg[ret->n_seg++] = seg;
         }
+        return 0;
+}
+
+void rfd_api_route(struct rfd_manager *m, struct evhttp_request *req, const struct rfd_principal *who) {
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        _cleanup_(rfd_api_path_done) struct rfd_api_path p = { 0 };
+        int r = rfd_api_path_split(uri ? evhttp_uri_get_path(uri) : NULL, &p);
+        if (r == -E2BIG)
+                return rfd_http_reply_not_found(req, "ressource inconnue", "unknown resource");
+        if (r < 0)
+                return rfd_http_reply_error(req, r == -ENOMEM ? 500 : 400, r == -ENOMEM ? "internal" : "bad-request",
+                                            "chemin de requête invalide", "invalid request path", NULL);
+        /* One limit for every route, also those that ignore their body. */
+        if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > RFD_HTTP_MAX_BODY)
+                return rfd_http_reply_too_large(req);
+        struct route_ctx c = {
+                .m = m,
+                .req = req,
+                .who = who,
+                .method = evhttp_request_get_command(req),
+                .seg = p.seg,
+                .n_seg = p.n_seg,
+                .query = evhttp_uri_get_query(uri),
+        };
         dispatch(&c);
+}
+
+/* The Unix socket: root, who may do everything. */
+static void request_cb(struct evhttp_request *req, void *userdata) {
+        struct rfd_api *api = userdata;
+        static const struct rfd_principal root = {
+                .unix_socket = true,
+                .authenticated = true,
+                .role = RFD_ROLE_ROOT,
+                .name = "root",
+                .peer = "unix",
+        };
+        rfd_api_route(api->m, req, &root);
 }
 
 static int bind_unix(const char *path) {

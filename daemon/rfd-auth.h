@@ -42,7 +42,7 @@ struct rfd_principal {
         bool by_cookie;      /* authenticated by the session cookie (CSRF rules apply) */
         enum rfd_role role;
         int64_t token_id;    /* 0 on the Unix socket */
-        char name[65];       /* the token's name, "root" on the Unix socket */
+        char name[257];      /* the token's name (64 UTF-8 characters), "root" on the Unix socket */
         char peer[64];       /* "127.0.0.1:51234", "[::1]:51234" or "unix" */
 };
 

@@ -27,6 +27,9 @@
 #define DEFAULT_PROFILE_DIRECTORY REFURB_SYSCONFDIR "/refurbd/profiles"
 #define DEFAULT_TRUSTED_KEYS_DIRECTORY REFURB_SYSCONFDIR "/refurbd/trusted-keys"
 #define DEFAULT_IMAGE_CACHE_DIRECTORY "/var/cache/refurbd/images"
+#define DEFAULT_SESSION_HOURS 12
+#define MAX_SESSION_HOURS 168
+#define MAX_API_LISTEN 16
 
 enum section {
         SECTION_NONE = 0,
@@ -34,6 +37,7 @@ enum section {
         SECTION_ERASE,
         SECTION_BAY,
         SECTION_IMAGE,
+        SECTION_API,
 };
 
 struct parser {
@@ -59,3 +63,7 @@ int rfd_config_daemon_key(struct parser *p, const char *key, const char *value);
 int rfd_config_erase_key(struct parser *p, const char *key, const char *value);
 int rfd_config_bay_key(struct parser *p, const char *key, const char *value);
 int rfd_config_image_key(struct parser *p, const char *key, const char *value);
+int rfd_config_api_key(struct parser *p, const char *key, const char *value);
+/* Checks of [API] that need the whole configuration, then its defaults. */
+int rfd_config_api_finish(struct rfd_config *c, char *err, size_t errlen);
+void rfd_config_api_free(struct rfd_config *c);

@@ -158,12 +158,21 @@ static int section_line(struct parser *p, char *l) {
                 *arg++ = '\0';
         arg = strip(arg);
 
-        if (strcmp(inner, "Daemon") == 0 || strcmp(inner, "Erase") == 0 || strcmp(inner, "Image") == 0) {
+        static const struct {
+                const char *name;
+                enum section section;
+        } plain[] = {
+                { "Daemon", SECTION_DAEMON },
+                { "Erase", SECTION_ERASE },
+                { "Image", SECTION_IMAGE },
+                { "API", SECTION_API },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(plain); i++) {
+                if (strcmp(inner, plain[i].name) != 0)
+                        continue;
                 if (*arg)
                         return cfg_fail(p, "[%s] takes no name, found '%s'", inner, arg);
-                p->section = strcmp(inner, "Daemon") == 0 ? SECTION_DAEMON
-                             : strcmp(inner, "Erase") == 0 ? SECTION_ERASE
-                                                           : SECTION_IMAGE;
+                p->section = plain[i].section;
                 return 0;
         }
         if (strcmp(inner, "Bay") == 0) {
@@ -210,10 +219,12 @@ static int parse_line(struct parser *p, char *raw) {
                 return rfd_config_bay_key(p, key, value);
         case SECTION_IMAGE:
                 return rfd_config_image_key(p, key, value);
+        case SECTION_API:
+                return rfd_config_api_key(p, key, value);
         case SECTION_NONE:
                 break;
         }
-        return cfg_fail(p, "'%s=' comes before any section ([Daemon], [Erase], [Image] or [Bay NAME])", key);
+        return cfg_fail(p, "'%s=' comes before any section ([Daemon], [Erase], [Image], [API] or [Bay NAME])", key);
 }
 
 static int parse_text(struct rfd_config *c, const char *file, const char *text, size_t len, char *err,
@@ -271,6 +282,8 @@ static struct rfd_config *config_new(const char *path) {
         c->erase_method = WIPE_ERASE_AUTO;
         c->validate_percent = DEFAULT_VALIDATE_PERCENT;
         c->image_verify_percent = DEFAULT_IMAGE_VERIFY_PERCENT;
+        c->api_tls = true;
+        c->session_hours = DEFAULT_SESSION_HOURS;
         return c;
 }
 
@@ -327,7 +340,7 @@ static int finish(struct rfd_config *c, char *err, size_t errlen) {
         for (size_t i = 0; i < ELEMENTSOF(texts); i++)
                 if (!*texts[i] && !(*texts[i] = strdup("")))
                         return -ENOMEM;
-        return 0;
+        return rfd_config_api_finish(c, err, errlen);
 }
 
 static int parse_file(struct rfd_config *c, const char *path, bool allow_missing, char *err, size_t errlen) {
@@ -475,6 +488,7 @@ void rfd_config_free(struct rfd_config *c) {
         free(c->image_cache_directory);
         free(c->hooks_directory);
         free(c->ca_file);
+        rfd_config_api_free(c);
         free(c);
 }
 

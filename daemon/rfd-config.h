@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "wipe-erase.h"
 #include "wipe-overwrite.h"
@@ -37,6 +38,15 @@
  *   HooksDirectory=/usr/lib/refurb/hooks/post-image.d
  *   CAFile=                        (extra CA bundle for https downloads)
  *   VerifyPercent=5                (read-back sample of the written image)
+ *
+ *   [API]                          (the network API, docs/network-api.md)
+ *   Listen=0.0.0.0:8443            (repeatable; [::]:8443, 127.0.0.1:8080; empty: forget
+ *                                   the previous ones; none: no network API)
+ *   TLS=yes|no                     (no: plain HTTP, only if every Listen= is loopback)
+ *   CertificateFile=               (PEM; empty: StateDirectory/tls/bench-tls.pem)
+ *   KeyFile=                       (its private key; set both or neither)
+ *   WebDirectory=/usr/share/refurb/web   (empty: no web pages)
+ *   SessionHours=12                (1..168)
  *
  * Files: the main file, then PATH.d/ *.conf (i.e. refurbd.conf.d/ beside
  * refurbd.conf) in lexical order; later files override keys of the same
@@ -76,6 +86,14 @@ struct rfd_config {
         char *hooks_directory;
         char *ca_file;                  /* NULL: the system's CAs only */
         unsigned image_verify_percent;  /* default 5 */
+        char **api_listen;              /* [API] Listen= as written ("0.0.0.0:8443"); none: no network API */
+        size_t n_api_listen;
+        char **api_listen_where;        /* "file:line" of each Listen=, for messages */
+        bool api_tls;                   /* TLS=, default yes */
+        char *api_certificate_file;     /* NULL: StateDirectory/tls/bench-tls.pem, made on first start */
+        char *api_key_file;             /* NULL exactly when api_certificate_file is */
+        char *web_directory;            /* default REFURB_WEBDIR; NULL: WebDirectory= empty, no pages */
+        unsigned session_hours;         /* 1..168, default 12 */
         struct rfd_bay_config *bays;
         size_t n_bays;
 };
@@ -96,3 +114,13 @@ static inline void rfd_config_freep(struct rfd_config **p) {
 #define _cleanup_rfd_config_ __attribute__((cleanup(rfd_config_freep)))
 
 const char *rfd_policy_to_string(enum rfd_policy p);
+
+/* A Listen= address: "A.B.C.D:PORT" or "[IPV6]:PORT", numeric only, port
+ * 0..65535 written in decimal (the configuration refuses 0), no IPv4-mapped
+ * IPv6 address (write the IPv4 address). Fills *ret and *ret_len; -EINVAL
+ * when s is anything else. */
+int rfd_listen_address_parse(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
+/* 127.0.0.0/8 or ::1 (a wildcard 0.0.0.0 or :: is not loopback). */
+bool rfd_listen_address_is_loopback(const struct sockaddr_storage *sa);
+/* 0.0.0.0 or ::. */
+bool rfd_listen_address_is_wildcard(const struct sockaddr_storage *sa);

@@ -9,6 +9,7 @@
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rf-macro.h"
 #include "rfd-log.h"
@@ -73,7 +74,17 @@ static void broadcast(struct rfd_events *e, const char *text, size_t len) {
         }
 }
 
+/* When it happened (CLOCK_REALTIME, µs), for the clients (and
+ * bench/api-load.sh) to measure how late it arrives. */
+static void stamp(json_t *data) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (json_is_object(data))
+                json_object_set_new(data, "ts_usec", json_integer((json_int_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000));
+}
+
 static char *format_event(const char *type, json_t *data, size_t *ret_len) {
+        stamp(data);
         _cleanup_free_ char *json = json_dumps(data, JSON_COMPACT);
         char *text = NULL;
         if (!json)

@@ -27,6 +27,9 @@ void rfd_http_reply_not_found(struct evhttp_request *req, const char *fr, const 
 /* 400 naming a member of the request: "champ « field » : why_fr". */
 void rfd_http_reply_field(struct evhttp_request *req, const char *field, const char *why_fr, const char *why_en);
 
+/* 413 "too-large": a body over RFD_HTTP_MAX_BODY. */
+void rfd_http_reply_too_large(struct evhttp_request *req);
+
 /* Send bytes as-is with a content type (PDF, CSV, static files...). */
 void rfd_http_reply_bytes(struct evhttp_request *req, int status, const char *content_type, const void *data,
                           size_t len);

@@ -7,12 +7,14 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rf-json.h"
 #include "rf-macro.h"
 #include "rf-util.h"
+#include "rfd-api-profiles.h"
 #include "rfd-intake-cert.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
@@ -132,7 +134,7 @@ static void image_done_cb(evutil_socket_t fd, short what, void *userdata) {
         rfd_job_finish(job);
 }
 
-static int asset_tag_of(struct rfd_job *job, char **ret) {
+static int asset_tag_of(struct rfd_job *job, char **ret, bool *ret_laptop) {
         _cleanup_json_ json_t *asset = NULL;
         if (job->rec.device_id <= 0)
                 return -ENODATA;
@@ -142,20 +144,53 @@ static int asset_tag_of(struct rfd_job *job, char **ret) {
         const char *tag = rf_json_str(asset, "tag");
         if (!tag)
                 return -ENODATA;
+        *ret_laptop = rf_streq_ptr(rf_json_str(asset, "type"), "laptop");
         *ret = strdup(tag);
         return *ret ? 0 : -ENOMEM;
+}
+
+/* Profile=default: the default profile the DSI chose for the asset's type
+ * (laptop, else desktop). 0 and job->profile replaced; -ENOENT with the
+ * reason in job->img_result.detail when none is chosen. */
+static int resolve_default(struct rfd_job *job, bool laptop) {
+        _cleanup_free_ char *name = NULL;
+        int r = rfd_store_setting_get(job->m->store, laptop ? RFD_SETTING_DEFAULT_LAPTOP : RFD_SETTING_DEFAULT_DESKTOP,
+                                      &name);
+        if (r == -ENOENT)
+                snprintf(job->img_result.detail, sizeof(job->img_result.detail),
+                         "aucun profil par défaut pour les %s : la DSI doit en choisir un",
+                         laptop ? "ordinateurs portables" : "ordinateurs de bureau");
+        else if (r < 0)
+                snprintf(job->img_result.detail, sizeof(job->img_result.detail),
+                         "lecture du profil par défaut impossible : %s", strerror(-r));
+        /* A setting is checked when chosen; the store is still outside input. */
+        if (r == 0 && (name[0] == '.' || strlen(name) > 64 ||
+                       name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")])) {
+                snprintf(job->img_result.detail, sizeof(job->img_result.detail),
+                         "profil par défaut enregistré invalide : « %.64s »", name);
+                r = -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        rfd_log_dev(LOG_INFO, job->rec.bay, job->rec.devnode, job->rec.id, "Profile=default: %s profile %s",
+                    laptop ? "laptop" : "desktop", name);
+        free(job->profile);
+        job->profile = TAKE_PTR(name);
+        return 0;
 }
 
 int rfd_job_image_start(struct rfd_job *job) {
         struct rfd_manager *m = job->m;
         const struct rfd_config *c = m->config;
 
-        int r = asset_tag_of(job, &job->asset_tag);
+        bool laptop = false;
+        int r = asset_tag_of(job, &job->asset_tag, &laptop);
         if (r < 0) {
                 rfd_log_dev(LOG_ERR, job->rec.bay, job->rec.devnode, job->rec.id,
                             "no imaging: the drive's asset is unknown: %s", strerror(-r));
                 return r;
         }
+        int default_rc = strcmp(job->profile, RFD_PROFILE_DEFAULT) == 0 ? resolve_default(job, laptop) : 0;
         _cleanup_free_ char *path = NULL, *run_dir = NULL;
         if (asprintf(&path, "%s/%s.profile", c->profile_directory, job->profile) < 0 ||
             asprintf(&run_dir, "%s/mnt", m->state_dir) < 0)
@@ -197,6 +232,14 @@ int rfd_job_image_start(struct rfd_job *job) {
         job->last_phase = -1;
         job->rate = 0;
 
+        if (default_rc < 0) {
+                /* Recorded as a failed imaging; the erasure certificate stays as it is. */
+                job->img_result.error = default_rc;
+                job->img_result.failed_phase = IMG_PHASE_NONE;
+                atomic_store(&job->img_progress.phase, IMG_PHASE_NONE);
+                event_active(job->done_ev, EV_TIMEOUT, 0);
+                return 0;
+        }
         r = -pthread_create(&job->thread, NULL, image_worker, job);
         if (r < 0) {
                 job->img_rc = r;

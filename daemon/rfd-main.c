@@ -18,8 +18,12 @@
 #include "rf-cms.h"
 #include "rf-macro.h"
 #include "rf-util.h"
+#include "rfd-api.h"
+#include "rfd-auth.h"
 #include "rfd-log.h"
 #include "rfd-manager.h"
+#include "rfd-net.h"
+#include "rfd-web.h"
 
 struct main_ctx {
         struct event_base *base;
@@ -135,9 +139,29 @@ static int setup(struct main_ctx *ctx) {
                 return r;
         }
 
+        r = rfd_auth_new(m->store, m->config->session_hours, &m->auth);
+        if (r < 0) {
+                rfd_log(LOG_ERR, "cannot load the API tokens: %s", strerror(-r));
+                return r;
+        }
+
         r = rfd_api_new(m, m->config->api_socket, &m->api);
         if (r < 0) {
                 rfd_log(LOG_ERR, "%s: cannot serve the API: %s", m->config->api_socket, strerror(-r));
+                return r;
+        }
+
+        if (m->config->n_api_listen > 0 && m->config->web_directory && *m->config->web_directory) {
+                r = rfd_web_new(m->config->web_directory, &m->web);
+                if (r < 0)
+                        rfd_log(LOG_WARNING, "%s: cannot serve the web pages (%s): the network API works without them",
+                                m->config->web_directory, strerror(-r));
+        }
+        char err[1024] = "";
+        r = rfd_net_new(ctx->base, m->config, m->config->state_directory, rfd_api_net_request, m, &m->net, err,
+                        sizeof(err));
+        if (r < 0) {
+                rfd_log(LOG_ERR, "cannot serve the network API: %s", err[0] ? err : strerror(-r));
                 return r;
         }
         return 0;
@@ -151,8 +175,12 @@ static void teardown(struct main_ctx *ctx) {
                 rfd_manager_stop_jobs(m);
         while (m->jobs)
                 event_base_loop(ctx->base, EVLOOP_ONCE);
+        rfd_net_free(m->net);
+        m->net = NULL;
         rfd_api_free(m->api);
         m->api = NULL;
+        rfd_web_free(m->web);
+        m->web = NULL;
         rfd_events_free(m->events);
         m->events = NULL;
         rfd_udev_stop(m);
@@ -161,6 +189,8 @@ static void teardown(struct main_ctx *ctx) {
                         event_free(ctx->sigs[i]);
         if (ctx->stop_timer)
                 event_free(ctx->stop_timer);
+        rfd_auth_free(m->auth);
+        m->auth = NULL;
         rfd_store_close(m->store);
         m->store = NULL;
         rfd_manager_free(m);

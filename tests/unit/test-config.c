@@ -342,7 +342,8 @@ static void test_errors(void **state) {
                 { "[Erase now]\n", "refurbd.conf:1: [Erase] takes no name, found 'now'" },
                 { "[Disk sda]\n", "refurbd.conf:1: unknown section [Disk sda]" },
                 { "# comment\nBenchName=x\n",
-                  "refurbd.conf:2: 'BenchName=' comes before any section ([Daemon], [Erase], [Image] or [Bay NAME])" },
+                  "refurbd.conf:2: 'BenchName=' comes before any section ([Daemon], [Erase], [Image], [API] or "
+                  "[Bay NAME])" },
                 { "[Daemon]\nLocation=\xff\n", "refurbd.conf:2: line is not valid UTF-8" },
                 { "[Daemon]\nLocation=\xed\xa0\x80\n", "refurbd.conf:2: line is not valid UTF-8" },
                 /* Bays without a match, reported at their section line. */
@@ -406,6 +407,157 @@ static void test_policy_to_string(void **state) {
         assert_string_equal(rfd_policy_to_string(RFD_POLICY_CONFIRM), "confirm");
 }
 
+static void test_api(void **state) {
+        (void) state;
+        _cleanup_rfd_config_ struct rfd_config *c = parse_ok("[API]\n"
+                                                             "Listen=0.0.0.0:8443\n"
+                                                             "Listen = [::]:8443\n"
+                                                             "Listen=127.0.0.1:8080\n"
+                                                             "TLS=yes\n"
+                                                             "CertificateFile=/etc/refurbd/tls.pem\n"
+                                                             "KeyFile=/etc/refurbd/tls.key\n"
+                                                             "WebDirectory=/srv/web\n"
+                                                             "SessionHours=168\n");
+        assert_int_equal(c->n_api_listen, 3);
+        assert_string_equal(c->api_listen[0], "0.0.0.0:8443");
+        assert_string_equal(c->api_listen[1], "[::]:8443");
+        assert_string_equal(c->api_listen[2], "127.0.0.1:8080");
+        assert_string_equal(c->api_listen_where[0], "refurbd.conf:2");
+        assert_string_equal(c->api_listen_where[2], "refurbd.conf:4");
+        assert_true(c->api_tls);
+        assert_string_equal(c->api_certificate_file, "/etc/refurbd/tls.pem");
+        assert_string_equal(c->api_key_file, "/etc/refurbd/tls.key");
+        assert_string_equal(c->web_directory, "/srv/web");
+        assert_int_equal(c->session_hours, 168);
+}
+
+static void test_api_defaults_and_resets(void **state) {
+        (void) state;
+        _cleanup_rfd_config_ struct rfd_config *d = parse_ok("");
+        assert_int_equal(d->n_api_listen, 0);
+        assert_null(d->api_listen);
+        assert_true(d->api_tls);
+        assert_null(d->api_certificate_file);
+        assert_null(d->api_key_file);
+        assert_string_equal(d->web_directory, REFURB_WEBDIR);
+        assert_int_equal(d->session_hours, 12);
+
+        /* Listen= empty forgets the earlier ones; WebDirectory= empty: no
+         * pages; TLS=no on loopback addresses only. */
+        _cleanup_rfd_config_ struct rfd_config *c = parse_ok("[API]\n"
+                                                             "Listen=0.0.0.0:8443\n"
+                                                             "Listen=\n"
+                                                             "Listen=127.0.0.1:8080\n"
+                                                             "Listen=127.1.2.3:8081\n"
+                                                             "Listen=[::1]:8080\n"
+                                                             "TLS=no\n"
+                                                             "WebDirectory=\n"
+                                                             "SessionHours=5\n"
+                                                             "SessionHours=\n");
+        assert_int_equal(c->n_api_listen, 3);
+        assert_string_equal(c->api_listen[0], "127.0.0.1:8080");
+        assert_string_equal(c->api_listen_where[0], "refurbd.conf:4");
+        assert_false(c->api_tls);
+        assert_null(c->web_directory);
+        assert_int_equal(c->session_hours, 12);
+
+        /* TLS=no then TLS=yes (a drop-in, say): a wildcard is fine again. */
+        _cleanup_rfd_config_ struct rfd_config *t = parse_ok("[API]\nTLS=no\nListen=[::]:8443\nTLS=\n");
+        assert_true(t->api_tls);
+}
+
+static void test_api_errors(void **state) {
+        static const struct {
+                const char *text;
+                const char *message;
+        } cases[] = {
+                { "[API]\nTLS=no\nListen=0.0.0.0:8080\n",
+                  "refurbd.conf:3: Listen=0.0.0.0:8080 is not a loopback address: TLS=no is allowed only when every "
+                  "Listen= is in 127.0.0.0/8 or ::1" },
+                { "[API]\nListen=127.0.0.1:8080\nListen=[::]:8080\n\nTLS=off\n",
+                  "refurbd.conf:3: Listen=[::]:8080 is not a loopback address: TLS=no is allowed only when every "
+                  "Listen= is in 127.0.0.0/8 or ::1" },
+                { "[API]\nListen=192.168.1.10:8080\nTLS=no\n",
+                  "refurbd.conf:2: Listen=192.168.1.10:8080 is not a loopback address: TLS=no is allowed only when "
+                  "every Listen= is in 127.0.0.0/8 or ::1" },
+                { "[API]\nListen=localhost:8443\n",
+                  "refurbd.conf:2: Listen= must be an IP address and a port such as 0.0.0.0:8443, [::]:8443 or "
+                  "127.0.0.1:8080, not 'localhost:8443'" },
+                { "[API]\nListen=0.0.0.0\n",
+                  "refurbd.conf:2: Listen= must be an IP address and a port such as 0.0.0.0:8443, [::]:8443 or "
+                  "127.0.0.1:8080, not '0.0.0.0'" },
+                { "[API]\nListen=0.0.0.0:65536\n",
+                  "refurbd.conf:2: Listen= must be an IP address and a port such as 0.0.0.0:8443, [::]:8443 or "
+                  "127.0.0.1:8080, not '0.0.0.0:65536'" },
+                { "[API]\nListen=::1:8443\n",
+                  "refurbd.conf:2: Listen= must be an IP address and a port such as 0.0.0.0:8443, [::]:8443 or "
+                  "127.0.0.1:8080, not '::1:8443'" },
+                { "[API]\nListen=[::ffff:127.0.0.1]:8443\n",
+                  "refurbd.conf:2: Listen= must be an IP address and a port such as 0.0.0.0:8443, [::]:8443 or "
+                  "127.0.0.1:8080, not '[::ffff:127.0.0.1]:8443'" },
+                { "[API]\nListen=0.0.0.0:0\n",
+                  "refurbd.conf:2: Listen= needs a port from 1 to 65535, not '0.0.0.0:0'" },
+                { "[API]\nListen=0.0.0.0:8443\nListen=0.0.0.0:08443\n",
+                  "refurbd.conf:3: Listen=0.0.0.0:08443 is the same address as Listen=0.0.0.0:8443 (refurbd.conf:2)" },
+                { "[API]\nTLS=maybe\n", "refurbd.conf:2: TLS= must be 'yes' or 'no', not 'maybe'" },
+                { "[API]\nSessionHours=0\n",
+                  "refurbd.conf:2: SessionHours= must be an integer from 1 to 168, not '0'" },
+                { "[API]\nSessionHours=169\n",
+                  "refurbd.conf:2: SessionHours= must be an integer from 1 to 168, not '169'" },
+                { "[API]\nSessionHours=1h\n",
+                  "refurbd.conf:2: SessionHours= must be an integer from 1 to 168, not '1h'" },
+                { "[API]\nSessionHours=0012\n",
+                  "refurbd.conf:2: SessionHours= must be an integer from 1 to 168, not '0012'" },
+                { "[API]\nWebDirectory=web\n", "refurbd.conf:2: WebDirectory= must be an absolute path, not 'web'" },
+                { "[API]\nCertificateFile=/etc/x.pem\n",
+                  "refurbd.conf: [API] CertificateFile= is set but KeyFile= is not: give the certificate and its "
+                  "private key" },
+                { "[API]\nKeyFile=/etc/x.key\n",
+                  "refurbd.conf: [API] KeyFile= is set but CertificateFile= is not: give the certificate and its "
+                  "private key" },
+                { "[API]\nPort=8443\n", "refurbd.conf:2: unknown key 'Port' in section [API]" },
+                { "[API x]\n", "refurbd.conf:1: [API] takes no name, found 'x'" },
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct rfd_config *c = NULL;
+                char err[512] = "";
+                int r = rfd_config_parse_string("refurbd.conf", cases[i].text, &c, err, sizeof(err));
+                if (r != -EINVAL || strcmp(err, cases[i].message) != 0)
+                        fail_msg("case %zu: got %d '%s', expected '%s'", i, r, err, cases[i].message);
+                assert_null(c);
+        }
+
+        /* At most 16 Listen=. */
+        char text[1024] = "[API]\n";
+        for (int i = 0; i < 17; i++)
+                snprintf(text + strlen(text), sizeof(text) - strlen(text), "Listen=127.0.0.%d:8443\n", i + 1);
+        struct rfd_config *c = NULL;
+        char err[512] = "";
+        assert_int_equal(rfd_config_parse_string("refurbd.conf", text, &c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "refurbd.conf:18: too many Listen= addresses (at most 16)");
+}
+
+/* TLS=no in the main file, a public Listen= in a drop-in: refused, naming
+ * the drop-in's line. */
+static void test_api_dropin_tls(void **state) {
+        struct fixture *f = *state;
+        _cleanup_free_ char *main_conf = write_in(f, "refurbd.conf", "[API]\nTLS=no\nListen=127.0.0.1:8080\n");
+        mkdir_in(f, "refurbd.conf.d");
+        _cleanup_free_ char *dropin =
+                write_in(f, "refurbd.conf.d/50-net.conf", "# network\n[API]\nListen=0.0.0.0:8080\n");
+        struct rfd_config *c = NULL;
+        char err[512] = "", expected[512];
+        assert_int_equal(rfd_config_load(main_conf, false, &c, err, sizeof(err)), -EINVAL);
+        snprintf(expected, sizeof(expected),
+                 "%s:3: Listen=0.0.0.0:8080 is not a loopback address: TLS=no is allowed only when every Listen= is "
+                 "in 127.0.0.0/8 or ::1",
+                 dropin);
+        assert_string_equal(err, expected);
+        assert_null(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full_config),
@@ -419,6 +571,10 @@ int main(void) {
                 cmocka_unit_test(test_long_lines),
                 cmocka_unit_test(test_no_error_buffer),
                 cmocka_unit_test(test_policy_to_string),
+                cmocka_unit_test(test_api),
+                cmocka_unit_test(test_api_defaults_and_resets),
+                cmocka_unit_test(test_api_errors),
+                cmocka_unit_test_setup_teardown(test_api_dropin_tls, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
