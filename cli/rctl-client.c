@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "rctl-output.h"
+#include "rctl-remote.h"
 #include "rf-json.h"
 #include "rf-macro.h"
 
@@ -58,12 +59,22 @@ int rctl_client_new(const char *base_url, const char *socket_path, const char *t
         return 0;
 }
 
+int rctl_client_set_ca_file(struct rctl_client *c, const char *path) {
+        char *copy = path ? strdup(path) : NULL;
+        if (path && !copy)
+                return -ENOMEM;
+        free(c->ca_file);
+        c->ca_file = copy;
+        return 0;
+}
+
 void rctl_client_free(struct rctl_client *c) {
         if (!c)
                 return;
         free(c->base_url);
         free(c->socket_path);
-        free(c->token);
+        rctl_secret_free(c->token);
+        free(c->ca_file);
         free(c);
 }
 
@@ -188,6 +199,15 @@ static int api_error(struct transfer *t, const char *method, const char *path, s
                                     reply->status, method, path);
         }
 
+        if (reply->status == 401 || reply->status == 403) {
+                /* Refused for the token or the role: the same words whatever
+                 * the command, and an exit code of their own. */
+                rctl_denied_words(reply->json, reply->status, t->client->token != NULL, method, path, lang,
+                                  reply->message, sizeof(reply->message));
+                reply->api_error = true;
+                t->client->denied = reply->status;
+        }
+
         switch (reply->status) {
         case 400:
         case 413:
@@ -279,6 +299,37 @@ static int curl_failure(struct transfer *t, CURLcode res, const char *errbuf, st
                                   "refurbd closed the connection without a proper answer (%s)."),
                             *errbuf ? errbuf : curl_easy_strerror(res));
                 return -EPROTO;
+        case CURLE_PEER_FAILED_VERIFICATION:
+                if (c->ca_file)
+                        set_message(reply,
+                                    RF_TR(lang,
+                                          "Le certificat TLS présenté par %s n'est pas reconnu par %s (--ca-file) : %s. Est-ce bien ce banc ? Comparez l'empreinte SHA-256 du fichier (openssl x509 -in FICHIER -noout -fingerprint -sha256) à celle que « refurbctl status » affiche sur le banc.",
+                                          "The TLS certificate shown by %s is not trusted by %s (--ca-file): %s. Is it really this bench? Compare the file's SHA-256 fingerprint (openssl x509 -in FILE -noout -fingerprint -sha256) with the one 'refurbctl status' shows on the bench."),
+                                    where(c), c->ca_file, *errbuf ? errbuf : curl_easy_strerror(res));
+                else
+                        set_message(reply,
+                                    RF_TR(lang,
+                                          "Le certificat TLS présenté par %s n'est reconnu par aucune autorité de ce système : %s. Si c'est le certificat du banc (fait par refurbd), donnez-en une copie avec --ca-file FICHIER.pem (sur le banc : /var/lib/refurbd/tls/bench-tls.pem).",
+                                          "The TLS certificate shown by %s is trusted by no authority of this system: %s. If it is the bench's own certificate (made by refurbd), give a copy of it with --ca-file FILE.pem (on the bench: /var/lib/refurbd/tls/bench-tls.pem)."),
+                                    where(c), *errbuf ? errbuf : curl_easy_strerror(res));
+                return -EKEYREJECTED;
+        case CURLE_SSL_CACERT_BADFILE:
+                set_message(reply,
+                            RF_TR(lang, "Impossible d'employer %s (--ca-file) comme certificat de confiance : %s.",
+                                  "Cannot use %s (--ca-file) as a trusted certificate: %s."),
+                            c->ca_file ? c->ca_file : "?", *errbuf ? errbuf : curl_easy_strerror(res));
+                return -EKEYREJECTED;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_USE_SSL_FAILED:
+                set_message(reply,
+                            RF_TR(lang,
+                                  "La négociation TLS avec %s a échoué : %s. Ce qui écoute à cette adresse parle-t-il TLS (refurbd : TLS=yes dans [API]) ?",
+                                  "The TLS handshake with %s failed: %s. Does whatever listens there speak TLS (refurbd: TLS=yes in [API])?"),
+                            where(c), *errbuf ? errbuf : curl_easy_strerror(res));
+                return -EKEYREJECTED;
         case CURLE_WEIRD_SERVER_REPLY:
         case CURLE_UNSUPPORTED_PROTOCOL:
                 set_message(reply,
@@ -299,7 +350,8 @@ static int perform(struct rctl_client *c, const char *method, const char *path, 
                    struct transfer *t, struct rctl_reply *reply) {
         enum rf_lang lang = c->lang;
         char errbuf[CURL_ERROR_SIZE] = "";
-        _cleanup_free_ char *url = NULL, *auth = NULL;
+        _cleanup_free_ char *url = NULL;
+        _cleanup_secret_ char *auth = NULL;
         _cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
         struct curl_slist *h;
@@ -360,6 +412,15 @@ static int perform(struct rctl_client *c, const char *method, const char *path, 
         if (c->socket_path) {
                 SETOPT(CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
                 SETOPT(CURLOPT_NOPROXY, "*");
+        } else if (strncasecmp(c->base_url, "http://", 7) == 0) {
+                /* Plain HTTP is only allowed to this machine
+                 * (rctl_check_url()): never through a proxy. */
+                SETOPT(CURLOPT_NOPROXY, "*");
+        }
+        if (c->ca_file) {
+                /* This file only, not the system's authorities. */
+                SETOPT(CURLOPT_CAINFO, c->ca_file);
+                SETOPT(CURLOPT_CAPATH, NULL);
         }
         SETOPT(CURLOPT_USERAGENT, "refurbctl/" REFURB_VERSION);
         SETOPT(CURLOPT_HTTPHEADER, headers);
@@ -464,6 +525,9 @@ int rctl_stream(struct rctl_client *c, const char *path, const char *content_typ
 }
 
 void rctl_reply_print_error(const struct rctl_client *c, const struct rctl_reply *reply, const char *context) {
+        /* A refusal for the token or the role names the bench by default. */
+        if (!context && (reply->status == 401 || reply->status == 403))
+                context = where(c);
         if (reply->api_error && context)
                 fprintf(stderr, RF_TR(c->lang, "%s : %s\n", "%s: %s\n"), context, reply->message);
         else

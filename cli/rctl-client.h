@@ -9,9 +9,11 @@
 
 /* HTTP+JSON client of the refurbd API (docs/api.md), on libcurl.
  *
- * Today the API is reached over the daemon's Unix socket: base URL
- * "http://localhost", socket_path set. The same client serves a remote
- * bench later: base URL "https://bench:8443", no socket, a bearer token. */
+ * On the bench, the API is reached over the daemon's Unix socket: base URL
+ * "http://localhost", socket_path set, no token. A remote bench
+ * (docs/network-api.md) is reached with the same code: base URL
+ * "https://bench:8443" (checked beforehand by rctl_check_url()), no socket,
+ * a bearer token, and optionally a file of trusted certificates. */
 
 #define RCTL_DEFAULT_SOCKET "/run/refurbd/api.sock"
 /* Largest answer accepted from the daemon. */
@@ -25,8 +27,12 @@
 struct rctl_client {
         char *base_url;    /* "http://localhost", no trailing slash */
         char *socket_path; /* NULL: plain TCP/TLS to base_url */
-        char *token;       /* NULL: no Authorization header */
+        char *token;       /* NULL: no Authorization header; never printed */
+        char *ca_file;     /* trusted certificates for TLS; NULL: the system's */
         enum rf_lang lang; /* language of the messages */
+        /* 401 or 403 when a call was refused for its token or its role (the
+         * last such refusal), else 0: refurbctl's exit code tells so. */
+        long denied;
 };
 
 /* The outcome of one call. */
@@ -43,6 +49,9 @@ struct rctl_reply {
 
 int rctl_client_new(const char *base_url, const char *socket_path, const char *token, enum rf_lang lang,
                     struct rctl_client **ret);
+/* Trust only the certificates of this PEM file for TLS (the bench's
+ * self-signed certificate, or the CA that signed it). */
+int rctl_client_set_ca_file(struct rctl_client *c, const char *path);
 void rctl_client_free(struct rctl_client *c);
 static inline void rctl_client_freep(struct rctl_client **c) {
         if (*c)
@@ -62,7 +71,11 @@ void rctl_reply_clear(struct rctl_reply *r);
  *   -ETIMEDOUT  no answer in time
  *   -EPROTO     the answer is not HTTP, not JSON, or not what the API says
  *   -EFBIG      the answer is larger than RCTL_MAX_RESPONSE
- *   -ENOENT     404, -EBUSY 409, -EINVAL 400/413, -EPERM 401/403,
+ *   -ENOENT     404, -EBUSY 409, -EINVAL 400/413, -EPERM 401/403 (the
+ *               message then says: token refused / "votre rôle (X) ne
+ *               permet pas …"; c->denied is set),
+ *   -EKEYREJECTED  TLS failed: the bench's certificate is not trusted, or
+ *               the TLS handshake failed,
  *   -EIO        other HTTP errors (reply->api_error tells whether the
  *               daemon explained itself). */
 int rctl_get(struct rctl_client *c, const char *path, struct rctl_reply *reply);

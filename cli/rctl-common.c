@@ -17,7 +17,7 @@ int rctl_check_options(const struct rctl_ctx *ctx, const char *command, unsigned
                 { RCTL_OPT_WAIT, "--wait" },           { RCTL_OPT_LIMIT, "--limit" },
                 { RCTL_OPT_OUTPUT, "--output" },       { RCTL_OPT_CA, "--ca" },
                 { RCTL_OPT_SIGNATURE, "--signature" }, { RCTL_OPT_ONCE, "--once" },
-                { RCTL_OPT_FROM_DIR, "--from-dir" },
+                { RCTL_OPT_FROM_DIR, "--from-dir" },   { RCTL_OPT_ROLE, "--role" },
         };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if ((ctx->given & names[i].flag) && !(allowed & names[i].flag))

@@ -56,6 +56,19 @@ int rctl_cmd_status(struct rctl_ctx *ctx, int argc, char **argv) {
         if (rctl_jint(s, "jobs_running", &v) == 0 && v >= 0)
                 snprintf(running, sizeof(running), "%lld", v);
 
+        /* The network API (docs/network-api.md): its addresses, and the TLS
+         * certificate's fingerprint to compare with --ca-file's. */
+        char network[256] = "";
+        size_t i, used = 0;
+        const json_t *addr;
+        json_array_foreach(rctl_jarr(s, "network"), i, addr) {
+                const char *a = json_string_value(addr);
+                int k = a ? snprintf(network + used, sizeof(network) - used, "%s%s", used ? ", " : "", a) : 0;
+                if (k < 0 || (size_t) k >= sizeof(network) - used)
+                        break;
+                used += (size_t) k;
+        }
+
         const char *org = rctl_jstr(s, "organisation"), *loc = rctl_jstr(s, "location");
         const char *version = rctl_jstr(s, "version");
         const char *fields[] = {
@@ -68,6 +81,8 @@ int rctl_cmd_status(struct rctl_ctx *ctx, int argc, char **argv) {
                 RF_TR(lang, "Effacements en cours", "Erasures running"), running,
                 RF_TR(lang, "Certificat du banc (SHA-256)", "Bench certificate (SHA-256)"),
                 rctl_jstr(s, "certificate_sha256"),
+                RF_TR(lang, "API réseau", "Network API"),          *network ? network : NULL,
+                RF_TR(lang, "Certificat TLS (SHA-256)", "TLS certificate (SHA-256)"), rctl_jstr(s, "tls_sha256"),
         };
         rctl_print_fields(lang, NULL, fields, ELEMENTSOF(fields) / 2);
         return RCTL_EXIT_OK;

@@ -254,7 +254,8 @@ enum {
 static bool takes_value(const char *arg) {
         static const char *const names[] = { "--socket", "--config", "--lang", "--trusted-keys", "--key", "-o",
                                              "--output", "--limit", "--ca", "--signature", "--from-dir", "--logo",
-                                             "--verify", "--verify-percent" };
+                                             "--verify", "--verify-percent", "--url", "--token-file", "--ca-file",
+                                             "--role" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (strcmp(arg, names[i]) == 0)
                         return true;

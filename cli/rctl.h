@@ -9,6 +9,8 @@
 #include "rf-i18n.h"
 #include "rf-macro.h"
 
+#define RCTL_DEFAULT_CONFIG REFURB_SYSCONFDIR "/refurbd/refurbd.conf"
+
 /* Shared state of one refurbctl run, built by main() and passed to the
  * command functions. */
 
@@ -18,6 +20,10 @@ enum {
         RCTL_EXIT_OK = 0,
         RCTL_EXIT_FAILED = 1, /* the operation failed; the reason is on stderr */
         RCTL_EXIT_USAGE = 2,  /* the command line is wrong */
+        /* Set by main() when the failure was a refusal of the remote bench
+         * (rctl_client.denied), or by "token" with --url. */
+        RCTL_EXIT_UNAUTHENTICATED = 3, /* 401: no token, or unknown, revoked or expired */
+        RCTL_EXIT_FORBIDDEN = 4,       /* 403: the token's role may not, or Unix socket only */
 };
 
 /* Command options given on the command line (bit mask in ctx->given), so a
@@ -32,6 +38,7 @@ enum {
         RCTL_OPT_SIGNATURE = 1u << 6,
         RCTL_OPT_ONCE = 1u << 7,
         RCTL_OPT_FROM_DIR = 1u << 8,
+        RCTL_OPT_ROLE = 1u << 9,
 };
 
 struct rctl_ctx {
@@ -51,6 +58,7 @@ struct rctl_ctx {
         const char *ca;
         const char *signature;
         const char *from_dir;
+        const char *role; /* token create --role */
         const char *intake[24]; /* intake options by RCTL_IN_* (rctl-intake.h), NULL: not given */
 };
 
@@ -111,6 +119,9 @@ void rctl_print_fields(enum rf_lang lang, const char *indent, const char *const 
 struct rctl_table;
 int rctl_bays_table(const json_t *bays, enum rf_lang lang, struct rctl_table **ret);
 
+/* refurbctl --help (rctl-help.c). */
+void rctl_help(enum rf_lang lang);
+
 /* Commands; argv[0] is the command name. */
 int rctl_cmd_status(struct rctl_ctx *ctx, int argc, char **argv);
 int rctl_cmd_devices(struct rctl_ctx *ctx, int argc, char **argv);
@@ -121,5 +132,7 @@ int rctl_cmd_job(struct rctl_ctx *ctx, int argc, char **argv);
 int rctl_cmd_cancel(struct rctl_ctx *ctx, int argc, char **argv);
 int rctl_cmd_watch(struct rctl_ctx *ctx, int argc, char **argv);
 int rctl_cmd_cert(struct rctl_ctx *ctx, int argc, char **argv);
+/* token create|list|revoke (rctl-token.c): Unix socket only. */
+int rctl_cmd_token(struct rctl_ctx *ctx, int argc, char **argv);
 /* Subcommands of "cert" (rctl-cert.c, rctl-verify.c). */
 int rctl_cert_verify(struct rctl_ctx *ctx, int argc, char **argv);

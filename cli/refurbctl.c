@@ -14,109 +14,9 @@
 #include "rctl-profile.h"
 #include "rctl-intake.h"
 #include "rctl-ledger.h"
+#include "rctl-remote.h"
 #include "rctl.h"
 #include "rf-util.h"
-
-#define DEFAULT_CONFIG REFURB_SYSCONFDIR "/refurbd/refurbd.conf"
-
-static void help(enum rf_lang lang) {
-        if (lang == RF_LANG_EN)
-                fputs("Usage: refurbctl [OPTIONS] COMMAND [ARGUMENTS]\n"
-                      "\n"
-                      "Drive the refurbd erasure bench.\n"
-                      "\n"
-                      "Commands:\n"
-                      "  status                       the bench: name, version, uptime, bays, running jobs\n"
-                      "  bays                         one line per bay with its state\n"
-                      "  devices                      every drive of the machine, erasable or why not\n"
-                      "  erase DEVICE                 erase a drive (/dev/sdb or sdb) and print the job number\n"
-                      "      [--verify full|sample] [--verify-percent N] [--wait]\n"
-                      "  jobs [--limit N]             the jobs, newest first\n"
-                      "  job ID                       one job in detail, with its exceptions\n"
-                      "  cancel ID                    cancel a running job\n"
-                      "  watch                        live view of the bays (Ctrl-C to quit)\n"
-                      "  cert list                    the certificates issued\n"
-                      "  cert show ID                 one certificate in words\n"
-                      "  cert export ID --output DIR  write ID.json, ID.json.p7s and bench.crt into DIR\n"
-                      "  cert verify FILE|ID [--ca CERT.pem] [--signature FILE.p7s]\n"
-                      "                               check a certificate's signature\n"
-                      "  cert pdf ID [--output FILE|DIR] [--logo PNG] [--ca CERT.pem]\n"
-                      "                               verify a certificate, then print it as a PDF (ID.pdf)\n"
-                      "  ledger verify [--from-dir DIR] [--ca CERT.pem] [HEAD.json]\n"
-                      "                               check the whole chain of certificates (exit 1 on any problem)\n"
-                      "  ledger export --output DIR   write every certificate and a signed head statement into DIR\n"
-                      "  donor add --organisation O --reference REF --date YYYY-MM-DD [--contact C] [--address A]\n"
-                      "  donor list | donor show REF  the donations recorded\n"
-                      "  asset add TAG --type desktop|laptop|drive [--donor REF] [--maker M] [--model M] [--serial S]\n"
-                      "      [--grade A|B|C|D] [--destination D] [--intake-date YYYY-MM-DD] [--recipient REF]\n"
-                      "  asset list | show TAG | link TAG DEVICE | certificate TAG\n"
-                      "  cert validate ID --name N [--title T]   a supervisor's signed validation\n"
-                      "  report donation REF [--pdf FILE]        counts and drives to destroy\n"
-                      "  export assets|certificates [--output FILE]   CSV (UTF-8 with BOM)\n"
-                      "  profile list [DIR] | show FILE | validate FILE [--files] [--trusted-keys DIR]\n"
-                      "  profile sign --key KEY.pem FILE         image profiles and their signatures (no daemon)\n"
-                      "\n"
-                      "Options:\n"
-                      "  --socket PATH     refurbd's API socket (default: APISocket= of the\n"
-                      "                    configuration, else " RCTL_DEFAULT_SOCKET ")\n"
-                      "  --config FILE     refurbd's configuration (default " DEFAULT_CONFIG ")\n"
-                      "  --json            print the API's JSON (for scripts)\n"
-                      "  --lang fr|en      language of the messages (default: from LANG)\n"
-                      "  -h, --help        this help\n"
-                      "  --version         the version\n"
-                      "\n"
-                      "Exit status: 0 success, 1 the operation failed, 2 wrong command line.\n"
-                      "See refurbctl(1).\n",
-                      stdout);
-        else
-                fputs("Utilisation : refurbctl [OPTIONS] COMMANDE [ARGUMENTS]\n"
-                      "\n"
-                      "Pilote le banc d'effacement refurbd.\n"
-                      "\n"
-                      "Commandes :\n"
-                      "  status                       le banc : nom, version, durée de service, baies, effacements en cours\n"
-                      "  bays                         une ligne par baie avec son état\n"
-                      "  devices                      tous les disques de la machine, effaçables ou pourquoi pas\n"
-                      "  erase DISQUE                 effacer un disque (/dev/sdb ou sdb) ; affiche le numéro de tâche\n"
-                      "      [--verify full|sample] [--verify-percent N] [--wait]\n"
-                      "  jobs [--limit N]             les tâches, les plus récentes d'abord\n"
-                      "  job N°                       une tâche en détail, avec ses exceptions\n"
-                      "  cancel N°                    annuler une tâche en cours\n"
-                      "  watch                        suivi en direct des baies (Ctrl-C pour quitter)\n"
-                      "  cert list                    les certificats émis\n"
-                      "  cert show ID                 un certificat en clair\n"
-                      "  cert export ID --output RÉP  écrit ID.json, ID.json.p7s et bench.crt dans RÉP\n"
-                      "  cert verify FICHIER|ID [--ca CERT.pem] [--signature FICHIER.p7s]\n"
-                      "                               vérifie la signature d'un certificat\n"
-                      "  cert pdf ID [--output FICHIER|RÉP] [--logo PNG] [--ca CERT.pem]\n"
-                      "                               vérifie un certificat puis l'imprime en PDF (ID.pdf)\n"
-                      "  ledger verify [--from-dir RÉP] [--ca CERT.pem] [TÊTE.json]\n"
-                      "                               vérifie toute la chaîne des certificats (sortie 1 au moindre problème)\n"
-                      "  ledger export --output RÉP   écrit tous les certificats et une déclaration de tête signée dans RÉP\n"
-                      "  donor add --organisation O --reference RÉF --date AAAA-MM-JJ [--contact C] [--address A]\n"
-                      "  donor list | donor show RÉF  les dons enregistrés\n"
-                      "  asset add ÉTIQ --type desktop|laptop|drive [--donor RÉF] [--maker M] [--model M] [--serial S]\n"
-                      "      [--grade A|B|C|D] [--destination D] [--intake-date AAAA-MM-JJ] [--recipient RÉF]\n"
-                      "  asset list | show ÉTIQ | link ÉTIQ DISQUE | certificate ÉTIQ\n"
-                      "  cert validate ID --name N [--title T]   validation signée par un responsable\n"
-                      "  report donation RÉF [--pdf FICHIER]     décomptes et disques à détruire\n"
-                      "  export assets|certificates [--output FICHIER]   CSV (UTF-8 avec BOM)\n"
-                      "  profile list [RÉP] | show FICHIER | validate FICHIER [--files] [--trusted-keys RÉP]\n"
-                      "  profile sign --key CLÉ.pem FICHIER      profils d'image et leurs signatures (sans démon)\n"
-                      "\n"
-                      "Options :\n"
-                      "  --socket CHEMIN   socket de l'API de refurbd (par défaut : APISocket= de la\n"
-                      "                    configuration, sinon " RCTL_DEFAULT_SOCKET ")\n"
-                      "  --config FICHIER  configuration de refurbd (par défaut " DEFAULT_CONFIG ")\n"
-                      "  --json            affiche le JSON de l'API (pour les scripts)\n"
-                      "  --lang fr|en      langue des messages (par défaut : selon LANG)\n"
-                      "  -h, --help        cette aide\n"
-                      "  --version         la version\n"
-                      "\n"
-                      "Code de sortie : 0 réussite, 1 l'opération a échoué, 2 ligne de commande incorrecte.\n"
-                      "Voir refurbctl(1).\n",
-                      stdout);
-}
 
 enum {
         OPT_SOCKET = 0x100,
@@ -132,6 +32,10 @@ enum {
         OPT_SIGNATURE,
         OPT_LOGO,
         OPT_FROM_DIR,
+        OPT_URL,
+        OPT_TOKEN_FILE,
+        OPT_CA_FILE,
+        OPT_ROLE,
 };
 
 struct args {
@@ -139,6 +43,7 @@ struct args {
         const char *config;
         const char *lang;
         const char *logo; /* cert pdf --logo */
+        const char *url, *token_file, *ca_file; /* a remote bench */
         bool help, version;
         char **pos; /* the command and its arguments, in order (argc entries) */
         int n_pos;
@@ -173,6 +78,10 @@ static int parse_args(struct rctl_ctx *ctx, int argc, char **argv, struct args *
                 { "signature", required_argument, NULL, OPT_SIGNATURE },
                 { "logo", required_argument, NULL, OPT_LOGO },
                 { "from-dir", required_argument, NULL, OPT_FROM_DIR },
+                { "url", required_argument, NULL, OPT_URL },
+                { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+                { "ca-file", required_argument, NULL, OPT_CA_FILE },
+                { "role", required_argument, NULL, OPT_ROLE },
                 RCTL_INTAKE_OPTIONS,
                 {},
         };
@@ -255,6 +164,19 @@ static int parse_args(struct rctl_ctx *ctx, int argc, char **argv, struct args *
                 case OPT_LOGO:
                         a->logo = optarg;
                         break;
+                case OPT_URL:
+                        a->url = optarg;
+                        break;
+                case OPT_TOKEN_FILE:
+                        a->token_file = optarg;
+                        break;
+                case OPT_CA_FILE:
+                        a->ca_file = optarg;
+                        break;
+                case OPT_ROLE:
+                        ctx->role = optarg;
+                        ctx->given |= RCTL_OPT_ROLE;
+                        break;
                 case RCTL_INTAKE_OPT_BASE ... RCTL_INTAKE_OPT_BASE + RCTL_IN_N - 1:
                         ctx->intake[c - RCTL_INTAKE_OPT_BASE] = optarg;
                         break;
@@ -286,7 +208,7 @@ static int find_socket(const struct rctl_ctx *ctx, const struct args *a, char **
                 *ret = strdup(a->socket);
                 return *ret ? 0 : rctl_fail(ctx, "%s", RF_TR(ctx->lang, "Mémoire insuffisante.", "Out of memory."));
         }
-        const char *config = a->config ? a->config : DEFAULT_CONFIG;
+        const char *config = a->config ? a->config : RCTL_DEFAULT_CONFIG;
         int r = rctl_config_api_socket(config, &value);
         if (r == -ENOMEM)
                 return rctl_fail(ctx, "%s", RF_TR(ctx->lang, "Mémoire insuffisante.", "Out of memory."));
@@ -299,6 +221,81 @@ static int find_socket(const struct rctl_ctx *ctx, const struct args *a, char **
         return *ret ? 0 : rctl_fail(ctx, "%s", RF_TR(ctx->lang, "Mémoire insuffisante.", "Out of memory."));
 }
 
+static int oom(const struct rctl_ctx *ctx) {
+        return rctl_fail(ctx, "%s", RF_TR(ctx->lang, "Mémoire insuffisante.", "Out of memory."));
+}
+
+/* An environment variable; NULL when unset or empty. */
+static const char *env_value(const char *name) {
+        const char *v = getenv(name);
+        return v && *v ? v : NULL;
+}
+
+/* A remote bench (docs/network-api.md): check the URL, read the token,
+ * check the trusted certificates, before anything is sent. */
+static int connect_remote(const struct rctl_ctx *ctx, const struct args *a, const char *url, const char *what,
+                          struct rctl_client **ret) {
+        enum rf_lang lang = ctx->lang;
+        const char *token_file = a->token_file ? a->token_file : env_value("REFURB_TOKEN_FILE");
+        const char *ca_file = a->ca_file ? a->ca_file : env_value("REFURB_CA_FILE");
+        _cleanup_free_ char *base = NULL;
+        _cleanup_secret_ char *token = NULL;
+        _cleanup_client_ struct rctl_client *c = NULL;
+        char err[1024];
+        bool tls = false;
+
+        int r = rctl_check_url(url, what, lang, &base, &tls, err, sizeof(err));
+        if (r == -ENOMEM)
+                return oom(ctx);
+        if (r < 0)
+                return rctl_usage_error(ctx, "%s", err);
+        if (a->ca_file && !tls)
+                return rctl_usage_error(ctx, "%s",
+                                        RF_TR(lang, "--ca-file ne sert qu'avec une adresse https://.",
+                                              "--ca-file only goes with an https:// address."));
+        if (token_file) {
+                r = rctl_read_token_file(token_file, lang, &token, err, sizeof(err));
+                if (r < 0)
+                        return rctl_fail(ctx, "%s", err);
+        }
+        if (ca_file && tls) {
+                r = rctl_check_ca_file(ca_file, lang, err, sizeof(err));
+                if (r < 0)
+                        return rctl_fail(ctx, "%s", err);
+        }
+        if (rctl_client_new(base, NULL, token, lang, &c) < 0 || (ca_file && tls && rctl_client_set_ca_file(c, ca_file) < 0))
+                return oom(ctx);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* The client: a remote bench with --url (or REFURB_URL, unless --socket or
+ * --config name the local daemon), else the Unix socket. */
+static int connect_client(const struct rctl_ctx *ctx, const struct args *a, struct rctl_client **ret) {
+        enum rf_lang lang = ctx->lang;
+        bool local = a->socket || a->config;
+        _cleanup_free_ char *socket_path = NULL;
+
+        if (a->url && local)
+                return rctl_usage_error(ctx, "%s",
+                                        RF_TR(lang, "--url ne s'emploie pas avec --socket ni --config (qui désignent le démon de cette machine).",
+                                              "--url does not go with --socket or --config (which name this machine's daemon)."));
+        if (a->url)
+                return connect_remote(ctx, a, a->url, "--url", ret);
+        if (!local && env_value("REFURB_URL"))
+                return connect_remote(ctx, a, env_value("REFURB_URL"), "REFURB_URL", ret);
+        if (a->token_file || a->ca_file)
+                return rctl_usage_error(ctx, "%s",
+                                        RF_TR(lang, "--token-file et --ca-file ne servent qu'avec --url : le socket Unix n'a besoin ni de jeton ni de TLS.",
+                                              "--token-file and --ca-file only go with --url: the Unix socket needs no token and no TLS."));
+        int r = find_socket(ctx, a, &socket_path);
+        if (r != 0)
+                return r;
+        if (rctl_client_new("http://localhost", socket_path, NULL, lang, ret) < 0)
+                return oom(ctx);
+        return 0;
+}
+
 static const struct {
         const char *name;
         int (*run)(struct rctl_ctx *ctx, int argc, char **argv);
@@ -307,11 +304,10 @@ static const struct {
         { "erase", rctl_cmd_erase },   { "jobs", rctl_cmd_jobs },     { "job", rctl_cmd_job },
         { "cancel", rctl_cmd_cancel }, { "watch", rctl_cmd_watch },   { "cert", rctl_cmd_cert },
         { "ledger", rctl_cmd_ledger }, { "donor", rctl_cmd_donor },   { "asset", rctl_cmd_asset },
-        { "report", rctl_cmd_report }, { "export", rctl_cmd_export },
+        { "report", rctl_cmd_report }, { "export", rctl_cmd_export },   { "token", rctl_cmd_token },
 };
 
 static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
-        _cleanup_free_ char *socket_path = NULL;
         struct args a = *args;
         int r;
 
@@ -321,7 +317,7 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         if (r != 0)
                 return r;
         if (a.help || (a.n_pos > 0 && strcmp(a.pos[0], "help") == 0)) {
-                help(ctx->lang);
+                rctl_help(ctx->lang);
                 return RCTL_EXIT_OK;
         }
         if (a.version) {
@@ -338,33 +334,37 @@ static int run(struct rctl_ctx *ctx, int argc, char **argv, struct args *args) {
         if (!cmd)
                 return rctl_usage_error(ctx,
                                         RF_TR(ctx->lang,
-                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export, profile).",
-                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export, profile)."),
+                                              "commande inconnue « %s » (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export, profile, token).",
+                                              "unknown command '%s' (status, bays, devices, erase, jobs, job, cancel, watch, cert, ledger, donor, asset, report, export, profile, token)."),
                                         a.pos[0]);
 
         bool cert_pdf = a.n_pos >= 2 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "pdf") == 0;
         bool cert_validate = a.n_pos >= 2 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "validate") == 0;
         bool intake = cert_validate || cmd == rctl_cmd_donor || cmd == rctl_cmd_asset || cmd == rctl_cmd_report ||
-                      cmd == rctl_cmd_export;
+                      cmd == rctl_cmd_export || cmd == rctl_cmd_token;
         if (!intake && rctl_intake_options_given(ctx))
                 return rctl_usage_error(ctx, "%s",
-                                        RF_TR(ctx->lang, "cette option ne s'emploie qu'avec donor, asset, report ou cert validate.",
-                                              "this option only goes with donor, asset, report or cert validate."));
+                                        RF_TR(ctx->lang, "cette option ne s'emploie qu'avec donor, asset, report, cert validate ou token create.",
+                                              "this option only goes with donor, asset, report, cert validate or token create."));
         if (a.logo && !cert_pdf)
                 return rctl_usage_error(ctx, "%s",
                                         RF_TR(ctx->lang, "--logo ne s'emploie qu'avec « cert pdf ».",
                                               "--logo only goes with 'cert pdf'."));
-        r = find_socket(ctx, &a, &socket_path);
+        _cleanup_client_ struct rctl_client *client = NULL;
+        r = connect_client(ctx, &a, &client);
         if (r != 0)
                 return r;
-        _cleanup_client_ struct rctl_client *client = NULL;
-        if (rctl_client_new("http://localhost", socket_path, NULL, ctx->lang, &client) < 0)
-                return rctl_fail(ctx, "%s", RF_TR(ctx->lang, "Mémoire insuffisante.", "Out of memory."));
         ctx->client = client;
         r = cert_pdf        ? rctl_cert_pdf(ctx, a.logo, a.n_pos - 1, a.pos + 1)
             : cert_validate ? rctl_cert_validate(ctx, a.n_pos - 1, a.pos + 1)
                             : cmd(ctx, a.n_pos, a.pos);
         ctx->client = NULL;
+        /* Refused by a remote bench for the token or its role: say so in
+         * the exit code too. */
+        if (r == RCTL_EXIT_FAILED && client->denied == 401)
+                return RCTL_EXIT_UNAUTHENTICATED;
+        if (r == RCTL_EXIT_FAILED && client->denied == 403)
+                return RCTL_EXIT_FORBIDDEN;
         return r;
 }
 

@@ -18,13 +18,25 @@ a certificate. The other scenarios break the API on purpose:
 
 Certificates are signed with the openssl command (WORKDIR/bench.key,
 bench.crt), exactly as the daemon's: canonical JSON, detached CMS.
+
+The network API (docs/network-api.md): /v1/tokens answers on the Unix
+socket only. With FAKE_TLS_CERT and FAKE_TLS_KEY (PEM files) the API is also
+served with TLS on 127.0.0.1, and with FAKE_HTTP=1 in plain HTTP on
+127.0.0.1; there every request needs "Authorization: Bearer <token>" (a
+token made by POST /v1/tokens) and is checked against the role, as the
+daemon does. The first line printed is "ready", followed by "tls=PORT"
+and/or "http=PORT". Every request is logged in WORKDIR/requests.log as
+"unix|tls|http METHOD PATH auth=none|ok|bad|other [token=ID]" (never the
+token itself).
 """
 
+import base64
 import hashlib
 import json
 import os
 import socket
 import socketserver
+import ssl
 import subprocess
 import sys
 import threading
@@ -98,7 +110,8 @@ DEVICES = [
      "job_id": None},
 ]
 
-STATE = {"jobs": {}, "next_job": 7, "certs": {}, "seq": 0}
+STATE = {"jobs": {}, "next_job": 7, "certs": {}, "seq": 0, "tokens": []}
+ROLES = ("technician", "supervisor", "dsi", "agent")
 
 
 def device(name):
@@ -190,7 +203,8 @@ def route(method, path, body):
         running = sum(1 for j in STATE["jobs"].values() if j["state"] in ("queued", "erasing", "verifying"))
         return 200, {"bench": "atelier-test", "hostname": "fake", "version": "0.1.0",
                      "uptime_seconds": 3725, "organisation": "Atelier de test", "location": "Lyon",
-                     "bays": 3, "jobs_running": running, "certificate_sha256": FP}
+                     "bays": 3, "jobs_running": running, "certificate_sha256": FP,
+                     "network": ["127.0.0.1:8443", "[::1]:8443"], "tls_sha256": "ab" * 32}
     if r == "bays" and method == "GET":
         return 200, {"bays": [bay(n) for n in ("baie-1", "baie-2", "baie-3")]}
     if r == "devices" and len(seg) == 2:
@@ -260,9 +274,74 @@ def route(method, path, body):
         return 200, {"id": c["id"], "json": c["json"], "signature": c["signature"],
                      "signer_certificate": c["signer_certificate"], "sha256": c["sha256"],
                      "document": json.loads(c["json"])}
+    if r == "tokens":
+        return route_tokens(method, seg, body)
     if r == "bench" and seg[2:] == ["certificate"]:
         return 200, {"pem": PEM, "sha256": FP}
     return error("not-found", 404, "ressource inconnue", "unknown resource")
+
+
+def token_public(t):
+    return {k: t[k] for k in ("id", "name", "role", "created_at", "last_used_at", "revoked_at")}
+
+
+def route_tokens(method, seg, body):
+    """/v1/tokens (Unix socket only)."""
+    if len(seg) == 2 and method == "GET":
+        return 200, {"tokens": [token_public(t) for t in STATE["tokens"]]}
+    if len(seg) == 2 and method == "POST":
+        if not isinstance(body, dict) or body.get("role") not in ROLES:
+            return error("bad-request", 400, "rôle invalide", "invalid role", field="role")
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 64 or any(ord(c) < 32 for c in name):
+            return error("bad-request", 400, "nom invalide", "invalid name", field="name")
+        secret = "rfb1_" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+        t = {"id": len(STATE["tokens"]) + 1, "name": name, "role": body["role"], "created_at": now(),
+             "last_used_at": None, "revoked_at": None,
+             "_sha256": hashlib.sha256(secret.encode()).hexdigest()}
+        STATE["tokens"].append(t)
+        return 201, {"token": {k: t[k] for k in ("id", "name", "role", "created_at")}, "secret": secret}
+    if len(seg) == 4 and seg[3] == "revoke" and method == "POST":
+        t = next((t for t in STATE["tokens"] if str(t["id"]) == seg[2]), None)
+        if not t:
+            return error("not-found", 404, "jeton inconnu", "unknown token")
+        if t["revoked_at"]:
+            return error("conflict", 409, "ce jeton est déjà révoqué", "this token is already revoked")
+        t["revoked_at"] = now()
+        return 200, {"token": token_public(t)}
+    return error("method-not-allowed", 405, "méthode", "method")
+
+
+def allowed_roles(method, seg):
+    """The roles that may call a route over TCP (docs/network-api.md)."""
+    r = seg[1] if len(seg) > 1 and seg[0] == "v1" else ""
+    staff = ["technician", "supervisor"]
+    if r == "tokens":
+        return []
+    if r == "events":
+        return staff + ["dsi"]
+    if r in ("bays", "devices", "jobs"):
+        return ["technician"] if method == "POST" else staff
+    if r in ("certificates", "donors", "reports", "exports", "ledger"):
+        return ["supervisor"]
+    if r == "profiles":
+        return ["dsi"]
+    return list(ROLES)
+
+
+def authenticate(headers):
+    """(how, token): how is "ok" (token is then the token), "none", "other" or "bad"."""
+    auth = headers.get("Authorization")
+    if not auth:
+        return "none", None
+    if not auth.startswith("Bearer "):
+        return "other", None
+    digest = hashlib.sha256(auth[7:].encode()).hexdigest()
+    t = next((t for t in STATE["tokens"] if t["_sha256"] == digest and not t["revoked_at"]), None)
+    if not t:
+        return "bad", None
+    t["last_used_at"] = now()
+    return "ok", t
 
 
 def wrong_types(v):
@@ -296,9 +375,45 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def refused(self, method):
+        """Authentication and roles on TCP, as the daemon: True when answered."""
+        kind = self.server.kind
+        with LOCK:
+            how, tok = ("ok", None) if kind == "unix" else authenticate(self.headers)
+            with open(os.path.join(WORKDIR, "requests.log"), "a") as f:
+                f.write("%s %s %s auth=%s%s\n" % (kind, method, self.path, how,
+                                                   " token=%d" % tok["id"] if tok else ""))
+        if kind == "unix":
+            return False
+        if how != "ok":
+            status, doc = error("unauthenticated", 401, "jeton ou session refusé (inconnu, révoqué ou expiré)",
+                                "token or session refused (unknown, revoked or expired)")
+            data = json.dumps(doc).encode()
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Bearer realm="refurb"')
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return True
+        seg = [s for s in self.path.partition("?")[0].split("/") if s]
+        roles = allowed_roles(method, seg)
+        if tok["role"] in roles:
+            return False
+        if not roles:
+            self.send(403, json.dumps(error("unix-only", 403, "réservé à l'administrateur du banc",
+                                            "reserved to the bench's administrator")[1]))
+        else:
+            self.send(403, json.dumps(error("forbidden", 403, "votre rôle ne permet pas cette action",
+                                            "your role does not allow this", role=tok["role"],
+                                            allowed=roles)[1]))
+        return True
+
     def answer(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.refused(method):
+            return
         if SCENARIO == "garbage":
             return self.send(200, "this is not json")
         if SCENARIO == "huge":
@@ -383,12 +498,43 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    kind = "unix"
+
+
+class TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, kind, tls):
+        self.kind, self.tls = kind, tls
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.tls:
+            # The handshake happens in the request's thread, at the first read.
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        # A client that refuses our certificate ends the handshake: expected.
+        if not isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            super().handle_error(request, client_address)
 
 
 if os.path.exists(SOCKET):
     os.unlink(SOCKET)
 srv = Server(SOCKET, Handler)
-print("ready", flush=True)
+tcp = []
+if os.environ.get("FAKE_TLS_CERT"):
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(os.environ["FAKE_TLS_CERT"], os.environ["FAKE_TLS_KEY"])
+    tcp.append(TCPServer("tls", tls))
+if os.environ.get("FAKE_HTTP"):
+    tcp.append(TCPServer("http", None))
+for t in tcp:
+    threading.Thread(target=t.serve_forever, daemon=True).start()
+print(" ".join(["ready"] + ["%s=%d" % (t.kind, t.server_address[1]) for t in tcp]), flush=True)
 try:
     srv.serve_forever()
 except KeyboardInterrupt:

@@ -12,6 +12,7 @@ certificates with it)."""
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -33,16 +34,27 @@ def check(cond, what, detail=""):
 
 
 class Fake:
-    def __init__(self, tmp, scenario="normal"):
-        self.sock = os.path.join(tmp, scenario + ".sock")
-        self.dir = os.path.join(tmp, scenario)
+    def __init__(self, tmp, scenario="normal", name=None, env=None):
+        name = name or scenario
+        self.sock = os.path.join(tmp, name + ".sock")
+        self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
-        self.log = open(os.path.join(tmp, scenario + ".log"), "w")
+        self.log = open(os.path.join(tmp, name + ".log"), "w")
         self.proc = subprocess.Popen([sys.executable, FAKE, self.sock, self.dir, scenario],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if line.strip() != "ready":
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     env=dict(os.environ, **(env or {})))
+        words = self.proc.stdout.readline().split()
+        if not words or words[0] != "ready":
             raise SystemExit("fake refurbd did not start (see %s)" % self.log.name)
+        # TCP listeners: {"tls": port, "http": port}
+        self.ports = {k: int(v) for k, v in (w.split("=") for w in words[1:])}
+
+    def requests(self):
+        try:
+            with open(os.path.join(self.dir, "requests.log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def stop(self):
         if self.proc.poll() is None:
@@ -58,10 +70,18 @@ def env_for(lang):
     return env
 
 
-def run(args, sock=None, lang="fr_FR.UTF-8", timeout=60):
-    cmd = [REFURBCTL] + (["--socket", sock] if sock else []) + args
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env_for(lang), timeout=timeout)
-    if p.returncode < 0 or p.returncode > 2:
+def where(sock):
+    """--socket PATH for a path; a list (--url ... --token-file ...) as is."""
+    if sock is None:
+        return []
+    return ["--socket", sock] if isinstance(sock, str) else list(sock)
+
+
+def run(args, sock=None, lang="fr_FR.UTF-8", timeout=60, env=None):
+    cmd = [REFURBCTL] + where(sock) + args
+    p = subprocess.run(cmd, capture_output=True, text=True, env=dict(env_for(lang), **(env or {})),
+                       timeout=timeout)
+    if p.returncode < 0 or p.returncode > 4:
         FAILURES.append("exit status %d for %s" % (p.returncode, args))
         print("FAIL  %s: exit status %d\n%s" % (args, p.returncode, p.stderr))
     return p.returncode, p.stdout, p.stderr
@@ -69,7 +89,7 @@ def run(args, sock=None, lang="fr_FR.UTF-8", timeout=60):
 
 def run_for(args, sock, seconds, lang="fr_FR.UTF-8", sig=signal.SIGINT):
     """Run, send sig after some seconds, return (rc, out, err)."""
-    p = subprocess.Popen([REFURBCTL, "--socket", sock] + args, stdout=subprocess.PIPE,
+    p = subprocess.Popen([REFURBCTL] + where(sock) + args, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env_for(lang))
     try:
         out, err = p.communicate(timeout=seconds)
@@ -319,6 +339,194 @@ def test_config(tmp, fake):
     check(rc == 1 and "missing.conf" in err, "unreadable --config is an error", err)
 
 
+def make_cert(directory, cn, san):
+    key, crt = os.path.join(directory, cn + ".key"), os.path.join(directory, cn + ".pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=" + cn, "-addext",
+                    "subjectAltName=" + san], check=True, capture_output=True)
+    return crt, key
+
+
+def write_secret(path, text, mode=0o600):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def test_tokens(tmp, fake):
+    """token create|list|revoke on the Unix socket."""
+    s = fake.sock
+    rc, out, err = run(["token", "create", "--role", "technician", "--name", "écran atelier"], s)
+    check(rc == 0 and re.fullmatch(r"rfb1_[A-Za-z0-9_-]{43}\n", out) is not None,
+          "token create: the secret alone on its line when stdout is not a tty", repr(out) + err)
+    check("Jeton n° 1 « écran atelier » (technician) créé." in err and "chmod 600" in err
+          and "rfb1_" not in err, "token create: what was made and the chmod 600 hint on stderr", err)
+    tech = out.strip()
+    rc, out, err = run(["token", "create", "--role", "supervisor", "--name", "bureau"], s)
+    sup = out.strip()
+    check(rc == 0 and sup.startswith("rfb1_") and sup != tech, "a second token, another secret", out + err)
+    rc, out, err = run(["--json", "token", "create", "--role", "dsi", "--name", "DSI mairie"], s)
+    doc = json.loads(out) if rc == 0 else {}
+    check(rc == 0 and doc.get("secret", "").startswith("rfb1_") and doc["token"]["role"] == "dsi",
+          "token create --json gives the API document", out + err)
+
+    for args, what in ((["token", "create", "--name", "x"], "no --role"),
+                       (["token", "create", "--role", "root", "--name", "x"], "--role root"),
+                       (["token", "create", "--role", "dsi"], "no --name"),
+                       (["token", "create", "--role", "dsi", "--name", "n" * 65], "--name of 65 characters"),
+                       (["token", "create", "--role", "dsi", "--name", "a\tb"], "--name with a tab"),
+                       (["token", "list", "--role", "dsi"], "token list --role"),
+                       (["token", "revoke"], "token revoke without ID"),
+                       (["token", "revoke", "abc"], "token revoke abc"),
+                       (["token", "create", "--role", "dsi", "--name", "x", "--title", "y"], "--title"),
+                       (["token", "frobnicate"], "token frobnicate"),
+                       (["status", "--role", "dsi"], "--role with status")):
+        rc, out, err = run(args, s)
+        check(rc == 2, "usage error: " + what, out + err)
+    return tech, sup
+
+
+def test_remote(tmp):
+    """--url, --token-file, --ca-file against the fake over TLS and plain loopback HTTP."""
+    certs = os.path.join(tmp, "certs")
+    os.makedirs(certs)
+    crt, key = make_cert(certs, "banc-test", "DNS:localhost,IP:127.0.0.1,IP:::1")
+    other, _ = make_cert(certs, "autre-banc", "DNS:localhost,IP:127.0.0.1")
+    fake = Fake(tmp, name="remote", env={"FAKE_TLS_CERT": crt, "FAKE_TLS_KEY": key, "FAKE_HTTP": "1"})
+    try:
+        tech, sup = test_tokens(tmp, fake)
+        https = "https://127.0.0.1:%d" % fake.ports["tls"]
+        http = "http://127.0.0.1:%d" % fake.ports["http"]
+        ttok = write_secret(os.path.join(tmp, "tech.tok"), tech + "\n")
+        stok = write_secret(os.path.join(tmp, "sup.tok"), sup + "\r\n")
+        tech_url = ["--url", https, "--token-file", ttok, "--ca-file", crt]
+        secrets = (tech, sup)
+
+        def remote(args, conn, **kw):
+            rc, out, err = run(args, conn, **kw)
+            if any(x in out + err for x in secrets):
+                check(False, "the token is never printed: " + " ".join(args), out + err)
+            return rc, out, err
+
+        rc, out, err = remote(["status"], tech_url)
+        check(rc == 0 and "atelier-test" in out and "API réseau                   : 127.0.0.1:8443, [::1]:8443" in out
+              and "Certificat TLS (SHA-256)     : " + "ab" * 32 in out,
+              "status over TLS with --ca-file and --token-file; the network API and TLS fingerprint", out + err)
+        check("tls GET /v1/status auth=ok token=1" in fake.requests(),
+              "the Authorization header arrives, with the token of the file (newline stripped)", fake.requests())
+        rc, out, err = remote(["status"], ["--url", "https://localhost:%d/" % fake.ports["tls"],
+                                           "--token-file", stok, "--ca-file", crt])
+        check(rc == 0 and "atelier-test" in out, "https://localhost:PORT/ and a CRLF token file", out + err)
+        rc, out, err = remote(["bays"], tech_url)
+        check(rc == 0 and "en attente de confirmation" in out, "bays remotely", out + err)
+        rc, out, err = remote(["erase", "loop3", "--wait"], tech_url)
+        check(rc == 0 and "terminée : EFFACÉ" in out and "tls POST /v1/devices/loop3/erase auth=ok token=1"
+              in fake.requests(), "erase --wait remotely (POST with the token)", out + err)
+        rc, out, err = run_for(["watch"], tech_url, 3)
+        check(rc == 0 and "baie-3  terminé : EFFACÉ" in out and "tls GET /v1/events auth=ok" in fake.requests(),
+              "watch: the event stream over TLS", out + err)
+
+        # Refusals: 403 for the role, 401 for the token, exit codes 4 and 3.
+        rc, out, err = remote(["cert", "list"], tech_url)
+        check(rc == 4 and "votre rôle (technician) ne permet pas cette action (GET /v1/certificates)" in err
+              and "supervisor" in err, "403: the role named, exit 4", out + err)
+        rc, out, err = remote(["cert", "list"], ["--url", https, "--token-file", stok, "--ca-file", crt])
+        check(rc == 0 and "LOOP-3F2A" in out, "the supervisor may list certificates", out + err)
+        rc, out, err = remote(["--lang", "en", "cancel", "7"], ["--url", https, "--token-file", stok,
+                                                               "--ca-file", crt])
+        check(rc == 4 and "your role (supervisor) does not allow this (POST /v1/jobs/7/cancel)" in err,
+              "403 in English", out + err)
+        wrong = write_secret(os.path.join(tmp, "wrong.tok"), "rfb1_" + "A" * 43 + "\n")
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", wrong, "--ca-file", crt])
+        check(rc == 3 and "%s : jeton refusé (inconnu, révoqué ou expiré)" % https in err,
+              "401: unknown token, the bench named, exit 3", err)
+        rc, out, err = remote(["--lang", "en", "bays"], ["--url", https, "--token-file", wrong, "--ca-file", crt])
+        check(rc == 3 and "token refused (unknown, revoked or expired)" in err, "401 in English", err)
+        rc, out, err = remote(["status"], ["--url", https, "--ca-file", crt])
+        check(rc == 3 and "--token-file" in err and "tls GET /v1/status auth=none" in fake.requests(),
+              "401 without a token: how to give one", err)
+        rc, out, err = run_for(["watch"], ["--url", https, "--token-file", wrong, "--ca-file", crt], 10)
+        check(rc == 3 and "jeton refusé" in err, "watch with a refused token: exit 3", out + err)
+
+        # TLS: the bench's certificate must be trusted.
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", ttok, "--ca-file", other])
+        check(rc == 1 and "n'est pas reconnu par %s (--ca-file)" % other in err, "a wrong --ca-file is refused",
+              err)
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", ttok])
+        check(rc == 1 and "aucune autorité" in err and "--ca-file" in err,
+              "a self-signed bench without --ca-file: the system's CAs refuse it, --ca-file suggested", err)
+        rc, out, err = remote(["status"], ["--url", "https://127.0.0.1:%d" % fake.ports["http"],
+                                           "--token-file", ttok, "--ca-file", crt])
+        check(rc == 1 and "négociation TLS" in err, "https:// to a plain HTTP port: the handshake fails", err)
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", ttok, "--ca-file", ttok])
+        check(rc == 1 and "aucun certificat PEM" in err, "a --ca-file that holds no certificate", err)
+
+        # Refused before anything is sent.
+        before = fake.requests()
+        t0 = time.time()
+        rc, out, err = remote(["status"], ["--url", "http://192.0.2.7:8080", "--token-file", ttok])
+        check(rc == 2 and "TLS est obligatoire" in err and time.time() - t0 < 5,
+              "http:// towards another host: refused, TLS required", err)
+        rc, out, err = remote(["status"], ["--url", "http://bench.example:8080"], env={})
+        check(rc == 2 and "TLS est obligatoire" in err, "http:// towards a host name: refused", err)
+        loose = write_secret(os.path.join(tmp, "loose.tok"), tech + "\n", 0o644)
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", loose, "--ca-file", crt])
+        check(rc == 1 and "chmod 600 %s" % loose in err, "a 0644 token file is refused (chmod 600)", err)
+        write_secret(loose, tech + "\n", 0o640)
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", loose, "--ca-file", crt])
+        check(rc == 1 and "chmod 600" in err, "a 0640 token file is refused", err)
+        two = write_secret(os.path.join(tmp, "two.tok"), tech + "\nautre\n")
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", two, "--ca-file", crt])
+        check(rc == 1 and "plusieurs lignes" in err, "a token file of two lines is refused", err)
+        rc, out, err = remote(["status"], ["--url", https, "--token-file", os.path.join(tmp, "none.tok")])
+        check(rc == 1 and "none.tok" in err and "n'existe pas" in err, "a missing token file is named", err)
+        rc, out, err = remote(["token", "list"], tech_url)
+        check(rc == 4 and "uniquement sur le banc lui-même" in err, "token list with --url: said plainly, exit 4",
+              err)
+        for args in (["--url", "ftp://x"], ["--url", "https://u:p@127.0.0.1:1"], ["--url", "https://h/?a=1"],
+                     ["--url", "bench:8443"], ["--url", https, "--socket", fake.sock],
+                     ["--token-file", ttok], ["--url", http, "--ca-file", crt]):
+            rc, out, err = remote(["status"], args)
+            check(rc == 2, "usage error: " + " ".join(args), out + err)
+        check(fake.requests() == before, "nothing was sent by the refused command lines",
+              fake.requests()[len(before):])
+
+        # Plain HTTP is fine on loopback; the environment.
+        rc, out, err = remote(["status"], ["--url", http, "--token-file", stok])
+        check(rc == 0 and "atelier-test" in out and "http GET /v1/status auth=ok token=2" in fake.requests(),
+              "http:// on 127.0.0.1", out + err)
+        env = {"REFURB_URL": https, "REFURB_TOKEN_FILE": stok, "REFURB_CA_FILE": crt}
+        rc, out, err = remote(["cert", "list"], None, env=env)
+        check(rc == 0 and "LOOP-3F2A" in out, "REFURB_URL, REFURB_TOKEN_FILE, REFURB_CA_FILE", out + err)
+        rc, out, err = remote(["bays"], fake.sock, env=env)
+        check(rc == 0 and "baie-1" in out, "--socket wins over REFURB_URL", out + err)
+        rc, out, err = remote(["status"], None, env=dict(env, REFURB_URL="http://192.0.2.7"))
+        check(rc == 2 and "REFURB_URL" in err and "TLS" in err, "REFURB_URL is checked too, and named", err)
+
+        # Revocation ends the token.
+        rc, out, err = run(["token", "revoke", "1"], fake.sock)
+        check(rc == 0 and "Jeton n° 1 « écran atelier » (technician) révoqué" in out, "token revoke", out + err)
+        rc, out, err = remote(["status"], tech_url)
+        check(rc == 3 and "jeton refusé (inconnu, révoqué ou expiré)" in err, "a revoked token: 401, exit 3", err)
+        rc, out, err = run(["token", "revoke", "1"], fake.sock)
+        check(rc == 1 and "déjà révoqué" in err and "jeton n° 1" in err, "revoke twice: 409 named", err)
+        rc, out, err = run(["token", "revoke", "99"], fake.sock)
+        check(rc == 1 and "inconnu" in err, "revoke an unknown token", err)
+        rc, out, err = run(["token", "list"], fake.sock)
+        lines = out.splitlines()
+        check(rc == 0 and len(lines) == 4 and all(h in lines[0] for h in ("N°", "NOM", "RÔLE", "CRÉÉ", "DERNIER USAGE",
+                                                                         "RÉVOQUÉ"))
+              and "écran atelier" in lines[1] and "technician" in lines[1] and lines[1].rstrip()[-1].isdigit()
+              and "jamais" in lines[3] and lines[3].rstrip().endswith("non"), "token list: the table", out + err)
+        rc, out, err = run(["--json", "token", "list"], fake.sock)
+        toks = json.loads(out)["tokens"] if rc == 0 else []
+        check(len(toks) == 3 and toks[0]["revoked_at"] and toks[0]["last_used_at"], "token list --json", out)
+    finally:
+        fake.stop()
+
+
 def main():
     if not shutil.which("openssl"):
         print("openssl not found: skipped")
@@ -333,6 +541,7 @@ def main():
         finally:
             fake.stop()
         test_broken(tmp)
+        test_remote(tmp)
     if FAILURES:
         print("\n%d failure(s)" % len(FAILURES))
         return 1
