@@ -38,6 +38,9 @@ PACKAGES=(
         mmdebstrap bmap-tools zstd minisign
         # QEMU tests (tests/vm): a Debian kernel is fetched into a cache by the tests
         qemu-system-x86 qemu-utils busybox-static
+        # network API tests (TLS clients) and the web pages in a real browser
+        # (tests/web: Debian's chromium, playwright-core from npm, cached)
+        curl chromium
 )
 LINT_PACKAGES=(shellcheck clang-tidy-19)
 
@@ -62,8 +65,17 @@ install_deps() {
         apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 }
 
+# Node.js and npm drive the browser tests; a machine that has its own
+# (not from Debian) keeps it, any other gets Debian's.
+node_deps() {
+        if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+                install_deps nodejs npm
+        fi
+}
+
 if [[ ${1:-} == deps ]]; then
         install_deps "${PACKAGES[@]}"
+        node_deps
         exit 0
 fi
 [[ $# -eq 0 ]] || { echo "usage: $0 [deps]" >&2; exit 2; }
@@ -74,6 +86,7 @@ BA=${RF_ASAN_BUILDDIR:-build-asan}
 if [[ ${RF_NO_APT:-0} != 1 ]]; then
         say "dependencies"
         install_deps "${PACKAGES[@]}"
+        node_deps
         [[ ${RF_LINT:-1} == 1 ]] && install_deps "${LINT_PACKAGES[@]}"
 fi
 
@@ -154,7 +167,7 @@ if [[ ${RF_LINT:-1} == 1 ]]; then
         say "shellcheck"
         lint_rc=0
         shellcheck -S warning -x -P SCRIPTDIR/../lib tests/lib/*.sh tests/integration/*.sh tests/run-all.sh \
-                demo/*.sh tests/vm/*.sh bench/*.sh .ci/run || lint_rc=$?
+                demo/*.sh tests/vm/*.sh tests/web/*.sh bench/*.sh profiles/*.sh .ci/run || lint_rc=$?
         say "clang-tidy"
         # clang-tidy 19 (Debian 12 has it): 14 misreads the cleanup attribute.
         mapfile -t csrc < <(git -C "$SRC" ls-files '*.c' 2>/dev/null || find common wiper daemon cli tests/unit -name '*.c')
