@@ -19,43 +19,22 @@
 #include "rf-util.h"
 #include "rfd-config.h"
 
-struct fixture {
-        char dir[64];
-};
-
 static int setup(void **state) {
-        struct fixture *f = calloc(1, sizeof(*f));
-        if (!f)
-                return -1;
-        if (test_mkdtemp(f->dir, sizeof(f->dir), "test-config") < 0) {
-                free(f);
-                return -1;
-        }
-        *state = f;
-        return 0;
+        return test_dir_setup(state, "test-config");
 }
 
 static int teardown(void **state) {
-        struct fixture *f = *state;
-        test_rm_rf(f->dir);
-        free(f);
-        return 0;
+        return test_dir_teardown(state);
 }
 
-static char *path_in(const struct fixture *f, const char *name) {
-        char *p = NULL;
-        assert_true(asprintf(&p, "%s/%s", f->dir, name) > 0);
-        return p;
-}
-
-static char *write_in(const struct fixture *f, const char *name, const char *text) {
-        char *p = path_in(f, name);
+static char *write_in(const struct test_dir_fixture *f, const char *name, const char *text) {
+        char *p = test_path_in(f, name);
         assert_int_equal(rf_write_file_atomic(p, text, strlen(text), 0644), 0);
         return p;
 }
 
-static void mkdir_in(const struct fixture *f, const char *name) {
-        _cleanup_free_ char *p = path_in(f, name);
+static void mkdir_in(const struct test_dir_fixture *f, const char *name) {
+        _cleanup_free_ char *p = test_path_in(f, name);
         assert_int_equal(mkdir(p, 0755), 0);
 }
 
@@ -173,7 +152,7 @@ static void test_last_wins_and_reset(void **state) {
 }
 
 static void test_dropins(void **state) {
-        struct fixture *f = *state;
+        struct test_dir_fixture *f = *state;
         _cleanup_free_ char *main_path = write_in(f, "refurbd.conf",
                                                   "[Daemon]\n"
                                                   "BenchName=main\n"
@@ -227,7 +206,7 @@ static void test_dropins(void **state) {
 }
 
 static void test_dropin_errors(void **state) {
-        struct fixture *f = *state;
+        struct test_dir_fixture *f = *state;
         _cleanup_free_ char *main_path = write_in(f, "refurbd.conf", "[Daemon]\nBenchName=main\n");
         mkdir_in(f, "refurbd.conf.d");
         _cleanup_free_ char *p = write_in(f, "refurbd.conf.d/50-bad.conf", "[Erase]\n\nVerifyPercent=0\n");
@@ -250,8 +229,8 @@ static void test_dropin_errors(void **state) {
 }
 
 static void test_missing_and_big_files(void **state) {
-        struct fixture *f = *state;
-        _cleanup_free_ char *missing = path_in(f, "nothere.conf");
+        struct test_dir_fixture *f = *state;
+        _cleanup_free_ char *missing = test_path_in(f, "nothere.conf");
         _cleanup_rfd_config_ struct rfd_config *c = NULL;
         char err[512] = "", expected[512];
 
@@ -280,14 +259,14 @@ static void test_missing_and_big_files(void **state) {
         assert_int_equal(rfd_config_parse_string("big.conf", text, &c, err, sizeof(err)), -EFBIG);
 
         /* A directory where the file should be. */
-        _cleanup_free_ char *dir = path_in(f, "nothere.conf.d");
+        _cleanup_free_ char *dir = test_path_in(f, "nothere.conf.d");
         assert_true(rfd_config_load(dir, false, &c, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "cannot read"));
 }
 
 static void test_nul_byte(void **state) {
-        struct fixture *f = *state;
-        _cleanup_free_ char *p = path_in(f, "nul.conf");
+        struct test_dir_fixture *f = *state;
+        _cleanup_free_ char *p = test_path_in(f, "nul.conf");
         assert_int_equal(rf_write_file_atomic(p, "[Daemon]\nBench\0Name=x\n", 22, 0644), 0);
         _cleanup_rfd_config_ struct rfd_config *c = NULL;
         char err[512] = "", expected[512];
@@ -542,7 +521,7 @@ static void test_api_errors(void **state) {
 /* TLS=no in the main file, a public Listen= in a drop-in: refused, naming
  * the drop-in's line. */
 static void test_api_dropin_tls(void **state) {
-        struct fixture *f = *state;
+        struct test_dir_fixture *f = *state;
         _cleanup_free_ char *main_conf = write_in(f, "refurbd.conf", "[API]\nTLS=no\nListen=127.0.0.1:8080\n");
         mkdir_in(f, "refurbd.conf.d");
         _cleanup_free_ char *dropin =

@@ -28,29 +28,12 @@
 #include "rfd-tls.h"
 #include "test-tmpdir.h"
 
-struct fixture {
-        char dir[64];
-};
-
 static int setup(void **state) {
-        struct fixture *f = calloc(1, sizeof(*f));
-        assert_non_null(f);
-        assert_int_equal(test_mkdtemp(f->dir, sizeof(f->dir), "test-net-tls"), 0);
-        *state = f;
-        return 0;
+        return test_dir_setup(state, "test-net-tls");
 }
 
 static int teardown(void **state) {
-        struct fixture *f = *state;
-        test_rm_rf(f->dir);
-        free(f);
-        return 0;
-}
-
-static char *path_in(const struct fixture *f, const char *name) {
-        char *p = NULL;
-        assert_true(asprintf(&p, "%s/%s", f->dir, name) > 0);
-        return p;
+        return test_dir_teardown(state);
 }
 
 /* Certificates */
@@ -116,7 +99,7 @@ static void cert_sans(X509 *x, char *out, size_t outlen) {
 }
 
 static void test_cert_created(void **state) {
-        struct fixture *f = *state;
+        struct test_dir_fixture *f = *state;
         char *const ips[] = { "192.168.1.10", "0.0.0.0", "::", "127.0.0.1", "2001:db8::7", NULL };
         char err[512] = "";
         struct rfd_tls *t = NULL;
@@ -126,8 +109,8 @@ static void test_cert_created(void **state) {
         assert_true(rfd_tls_created(t));
         assert_false(rfd_tls_expired(t));
         assert_non_null(rfd_tls_ctx(t));
-        _cleanup_free_ char *dir = path_in(f, "tls"), *cert = path_in(f, "tls/bench-tls.pem"),
-                            *key = path_in(f, "tls/bench-tls.key");
+        _cleanup_free_ char *dir = test_path_in(f, "tls"), *cert = test_path_in(f, "tls/bench-tls.pem"),
+                            *key = test_path_in(f, "tls/bench-tls.key");
         assert_string_equal(rfd_tls_certificate_path(t), cert);
 
         struct stat st;
@@ -203,7 +186,7 @@ static void test_cert_created(void **state) {
 }
 
 static void test_cert_hostnames(void **state) {
-        struct fixture *f = *state;
+        struct test_dir_fixture *f = *state;
         static const struct {
                 const char *hostname;
                 const char *sans;
@@ -216,7 +199,7 @@ static void test_cert_hostnames(void **state) {
                 { "a..b", "DNS:localhost, IP:127.0.0.1, IP:::1" },
                 { "écran", "DNS:localhost, IP:127.0.0.1, IP:::1" },
         };
-        _cleanup_free_ char *cert = path_in(f, "c.pem"), *key = path_in(f, "c.key");
+        _cleanup_free_ char *cert = test_path_in(f, "c.pem"), *key = test_path_in(f, "c.key");
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 char err[512] = "", sans[512];
                 assert_int_equal(rfd_tls_generate(cert, key, cases[i].hostname, NULL, err, sizeof(err)), 0);
@@ -228,10 +211,10 @@ static void test_cert_hostnames(void **state) {
 }
 
 static void test_cert_refused(void **state) {
-        struct fixture *f = *state;
-        _cleanup_free_ char *c1 = path_in(f, "one.pem"), *k1 = path_in(f, "one.key"), *c2 = path_in(f, "two.pem"),
-                            *k2 = path_in(f, "two.key"), *junk = path_in(f, "junk.pem"), *enc = path_in(f, "enc.key"),
-                            *missing = path_in(f, "missing.pem"), *chain = path_in(f, "chain.pem");
+        struct test_dir_fixture *f = *state;
+        _cleanup_free_ char *c1 = test_path_in(f, "one.pem"), *k1 = test_path_in(f, "one.key"), *c2 = test_path_in(f, "two.pem"),
+                            *k2 = test_path_in(f, "two.key"), *junk = test_path_in(f, "junk.pem"), *enc = test_path_in(f, "enc.key"),
+                            *missing = test_path_in(f, "missing.pem"), *chain = test_path_in(f, "chain.pem");
         char err[512] = "", expected[1024];
         struct rfd_tls *t = NULL;
         assert_int_equal(rfd_tls_generate(c1, k1, "one", NULL, err, sizeof(err)), 0);
@@ -298,7 +281,7 @@ static void test_cert_refused(void **state) {
         rfd_tls_free(t);
 
         /* StateDirectory/tls not a directory. */
-        _cleanup_free_ char *state_dir = path_in(f, "state"), *tls = path_in(f, "state/tls");
+        _cleanup_free_ char *state_dir = test_path_in(f, "state"), *tls = test_path_in(f, "state/tls");
         assert_int_equal(mkdir(state_dir, 0755), 0);
         assert_int_equal(symlink("/tmp", tls), 0);
         t = NULL;

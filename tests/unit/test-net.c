@@ -34,29 +34,12 @@
 #include "rfd-tls.h"
 #include "test-tmpdir.h"
 
-struct fixture {
-        char dir[64];
-};
-
 static int setup(void **state) {
-        struct fixture *f = calloc(1, sizeof(*f));
-        assert_non_null(f);
-        assert_int_equal(test_mkdtemp(f->dir, sizeof(f->dir), "test-net"), 0);
-        *state = f;
-        return 0;
+        return test_dir_setup(state, "test-net");
 }
 
 static int teardown(void **state) {
-        struct fixture *f = *state;
-        test_rm_rf(f->dir);
-        free(f);
-        return 0;
-}
-
-static char *path_in(const struct fixture *f, const char *name) {
-        char *p = NULL;
-        assert_true(asprintf(&p, "%s/%s", f->dir, name) > 0);
-        return p;
+        return test_dir_teardown(state);
 }
 
 /* Addresses */
@@ -334,7 +317,7 @@ static unsigned port_of(const char *address) {
 }
 
 static void test_tls_listener(void **state) {
-        struct fixture *f = *state;
+        struct test_dir_fixture *f = *state;
         char *listen[] = { "127.0.0.1:0", "[::1]:0" };
         char *where[] = { "test:1", "test:2" };
         bool v6 = true;
@@ -369,7 +352,7 @@ static void test_tls_listener(void **state) {
                 assert_null(addrs[2]);
         } else
                 assert_null(addrs[1]);
-        _cleanup_free_ char *cert = path_in(f, "tls/bench-tls.pem");
+        _cleanup_free_ char *cert = test_path_in(f, "tls/bench-tls.pem");
         _cleanup_(X509_freep) X509 *x = read_cert(cert);
         char sha[65];
         cert_sha256(x, sha);
@@ -445,7 +428,7 @@ static void test_tls_listener(void **state) {
 }
 
 static void test_plain_listener(void **state) {
-        struct fixture *f = *state;
+        struct test_dir_fixture *f = *state;
         char *listen[] = { "127.0.0.1:0" };
         char *where[] = { "test:1" };
         struct rfd_config config = { .api_listen = listen, .api_listen_where = where, .n_api_listen = 1 };
@@ -474,7 +457,7 @@ static void test_plain_listener(void **state) {
         assert_int_equal(s.requests, 1);
         rfd_net_free(s.net);
         /* No TLS files were made. */
-        _cleanup_free_ char *tls = path_in(f, "tls");
+        _cleanup_free_ char *tls = test_path_in(f, "tls");
         assert_int_equal(access(tls, F_OK), -1);
 
         /* TLS=no on a non-loopback address is refused here too. */
@@ -498,8 +481,8 @@ static void test_plain_listener(void **state) {
         assert_int_equal(access(tls, F_OK), -1);
 
         /* A configured certificate with the wrong key: the error names both. */
-        _cleanup_free_ char *c1 = path_in(f, "a.pem"), *k1 = path_in(f, "a.key"), *c2 = path_in(f, "b.pem"),
-                            *k2 = path_in(f, "b.key");
+        _cleanup_free_ char *c1 = test_path_in(f, "a.pem"), *k1 = test_path_in(f, "a.key"), *c2 = test_path_in(f, "b.pem"),
+                            *k2 = test_path_in(f, "b.key");
         assert_int_equal(rfd_tls_generate(c1, k1, "a", NULL, err, sizeof(err)), 0);
         assert_int_equal(rfd_tls_generate(c2, k2, "b", NULL, err, sizeof(err)), 0);
         config.api_listen = listen;

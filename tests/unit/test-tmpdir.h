@@ -7,6 +7,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <ftw.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -25,4 +26,37 @@ static inline int test_mkdtemp(char *dir, size_t size, const char *name) {
 
 static inline void test_rm_rf(const char *dir) {
         nftw(dir, test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A test fixture that is just one temporary directory, for cmocka's
+ * setup/teardown: test_dir_setup(state, "test-NAME"). */
+struct test_dir_fixture {
+        char dir[64];
+};
+
+static inline int test_dir_setup(void **state, const char *name) {
+        struct test_dir_fixture *f = calloc(1, sizeof(*f));
+        if (!f)
+                return -1;
+        if (test_mkdtemp(f->dir, sizeof(f->dir), name) < 0) {
+                free(f);
+                return -1;
+        }
+        *state = f;
+        return 0;
+}
+
+static inline int test_dir_teardown(void **state) {
+        struct test_dir_fixture *f = *state;
+        test_rm_rf(f->dir);
+        free(f);
+        return 0;
+}
+
+/* "DIR/name", malloc'd; aborts when out of memory. */
+static inline char *test_path_in(const struct test_dir_fixture *f, const char *name) {
+        char *p = NULL;
+        if (asprintf(&p, "%s/%s", f->dir, name) < 0)
+                abort();
+        return p;
 }
