@@ -55,10 +55,17 @@ static int cert_list(struct rctl_ctx *ctx, int argc, char **argv) {
                         snprintf(seq, sizeof(seq), "%lld", v);
                 if (rctl_jint(c, "job_id", &v) == 0)
                         snprintf(job, sizeof(job), "%lld", v);
+                /* A refurbishment certificate or a validation comes from no
+                 * job: say what it is rather than "job 0, ERASED". */
+                const char *kind = rctl_jstr(c, "kind"), *result = rctl_result_words(rctl_jstr(c, "result"), lang);
+                if (rf_streq_ptr(kind, "refurbishment") || rf_streq_ptr(kind, "validation")) {
+                        snprintf(job, sizeof(job), "—");
+                        result = strcmp(kind, "validation") == 0 ? "VALIDATION"
+                                                                 : RF_TR(lang, "RECONDITIONNEMENT", "REFURBISHMENT");
+                }
                 rctl_format_time(rctl_jstr(c, "created_at"), lang, date, sizeof(date));
                 const char *row[] = {
-                        id, seq, date, job, rctl_jstr(c, "serial"), rctl_jstr(c, "model"),
-                        rctl_result_words(rctl_jstr(c, "result"), lang),
+                        id, seq, date, job, rctl_jstr(c, "serial"), rctl_jstr(c, "model"), result,
                 };
                 if (rctl_table_add(t, row) < 0)
                         break;

@@ -15,12 +15,19 @@
 #   - « branche » les disques un par un (losetup), suit l'effacement et
 #     l'installation, montre le système écrit (nom d'hôte, Qwant), puis
 #     affiche, exporte et vérifie (openssl cms -verify) les certificats ;
+#   - sert le tableau de bord web et l'API réseau (https://127.0.0.1:8443/,
+#     TLS avec le certificat du banc) : jetons technicien et superviseur
+#     affichés, certificats cherchés et PDF téléchargés par l'API réseau ;
 #   - arrête tout en partant (démon, périphériques loop, udevd s'il l'a lancé).
 # Relançable à volonté. Tout ce qu'elle produit est dans demo/work/.
 #
 #   sudo ./demo/run-demo.sh            la démonstration
 #   sudo ./demo/run-demo.sh --propre   efface d'abord demo/work/ (état, certificats)
 #   sudo ./demo/run-demo.sh --sans-systeme   effacement seul (sans construire l'image)
+#   sudo ./demo/run-demo.sh --garder   à la fin, garde le banc et ses pages
+#                                      ouverts jusqu'à Ctrl+C
+# Le port du tableau de bord : RF_DEMO_PORT (8443 par défaut ; un autre port
+# libre s'il est pris).
 set -euo pipefail
 
 DEMO=$(cd "$(dirname "$0")" && pwd)
@@ -45,12 +52,14 @@ echec() { printf '\nÉCHEC : %s\n' "$*" >&2; exit 1; }
 ctl() { "$REFURBCTL" --socket "$SOCKET" --lang fr "$@"; }
 
 SYSTEME=1
+GARDER=0
 for a in "$@"; do
         case $a in
         --propre) PROPRE=1 ;;
         --sans-systeme) SYSTEME=0 ;;
-        -h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "usage : $0 [--propre] [--sans-systeme]" >&2; exit 2 ;;
+        --garder) GARDER=1 ;;
+        -h | --help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "usage : $0 [--propre] [--sans-systeme] [--garder]" >&2; exit 2 ;;
         esac
 done
 
@@ -253,6 +262,13 @@ if (( SYSTEME )); then
         dire "baie-classe : $NOEUD (efface puis installe le système de classe)"
 fi
 
+# Le port du tableau de bord : RF_DEMO_PORT, ou le suivant qui est libre.
+port_libre() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=${RF_DEMO_PORT:-8443}
+for _ in $(seq 50); do port_libre "$PORT" && break; PORT=$(( PORT + 1 )); done
+port_libre "$PORT" || echec "aucun port TCP libre à partir de ${RF_DEMO_PORT:-8443}"
+URL=https://127.0.0.1:$PORT
+
 titre "Configuration du banc ($CONF)"
 {
         cat <<EOF
@@ -267,6 +283,11 @@ Technician=Démo
 
 [Erase]
 Verify=full
+
+[API]
+Listen=127.0.0.1:$PORT
+TLS=yes
+WebDirectory=$SRC/web
 EOF
         for i in $(seq "$N_DISKS"); do
                 printf '\n[Bay baie-%d]\nMatchDevice=%s\nPolicy=auto\n' "$i" "${LOOPS[i - 1]}"
@@ -303,6 +324,29 @@ done
 ctl status >/dev/null 2>&1 || echec "refurbd ne répond pas sur $SOCKET"
 cmd "refurbctl --socket $SOCKET status"
 ctl status | sed 's/^/   /'
+
+titre "Tableau de bord web et API réseau ($URL)"
+TLS_CRT=$WORK/state/tls/bench-tls.pem
+jeton() { # RÔLE NOM
+        "$REFURBCTL" --socket "$SOCKET" --json token create --role "$1" --name "$2" | jq -r .secret
+}
+cmd "refurbctl token create --role technician --name \"écran de l'atelier\""
+JETON_TECH=$(jeton technician "écran de l'atelier (démo)")
+cmd "refurbctl token create --role supervisor --name \"bureau des superviseurs\""
+JETON_SUP=$(jeton supervisor "bureau des superviseurs (démo)")
+[[ $JETON_TECH == rfb1_* && $JETON_SUP == rfb1_* ]] || echec "pas de jeton d'accès"
+( umask 077 && printf '%s\n' "$JETON_SUP" >"$WORK/superviseur.jeton" )
+dire "certificat TLS du banc : $TLS_CRT"
+dire "empreinte SHA-256 : $(openssl x509 -in "$TLS_CRT" -noout -fingerprint -sha256 | cut -d= -f2)"
+dire "${GRAS}Ouvrez $URL/banc$NORMAL (le navigateur signale un certificat auto-signé :"
+dire "comparez l'empreinte ci-dessus), puis connectez-vous avec le jeton :"
+dire "  technicien  : $JETON_TECH"
+dire "  superviseur : $JETON_SUP   (page $URL/certificats)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS_CRT" "$URL/v1/bays")
+[[ $code == 401 ]] || echec "GET $URL/v1/bays sans jeton : $code au lieu de 401"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS_CRT" -H "Authorization: Bearer $JETON_TECH" "$URL/v1/bays")
+[[ $code == 200 ]] || echec "GET $URL/v1/bays avec le jeton technicien : $code"
+dire "l'API réseau répond (sans jeton : 401 ; jeton technicien : 200)"
 
 titre "Les disques vus par le banc"
 cmd "refurbctl devices"
@@ -435,3 +479,24 @@ for id in "${IDS[@]}"; do
         )
 done
 dire "Fichiers : $(cd "$WORK/certificats" && echo *)"
+
+titre "Les certificats par l'API réseau, comme le superviseur les voit"
+distant() { "$REFURBCTL" --url "$URL" --token-file "$WORK/superviseur.jeton" --ca-file "$TLS_CRT" --lang fr "$@"; }
+cmd "refurbctl --url $URL --token-file superviseur.jeton --ca-file bench-tls.pem cert list"
+distant cert list | sed 's/^/   /'
+for id in "${IDS[@]}"; do
+        pdf=$WORK/certificats/certificat-${id:0:8}.pdf
+        cmd "curl --cacert bench-tls.pem -H 'Authorization: Bearer …' $URL/v1/certificates/${id:0:8}…/pdf -o $pdf"
+        curl -s -f --cacert "$TLS_CRT" -H "Authorization: Bearer $JETON_SUP" -o "$pdf" \
+                "$URL/v1/certificates/$id/pdf?lang=fr" || echec "PDF du certificat $id introuvable"
+        [[ $(head -c 5 "$pdf") == "%PDF-" ]] || echec "$pdf n'est pas un PDF"
+        dire "$(basename "$pdf") : $(stat -c %s "$pdf") octets"
+done
+
+if (( GARDER )); then
+        titre "Le banc reste ouvert : $URL/banc (Ctrl+C pour tout arrêter)"
+        dire "jeton technicien : $JETON_TECH"
+        dire "jeton superviseur : $JETON_SUP"
+        trap 'exit 0' INT
+        while kill -0 "$DAEMON_PID" 2>/dev/null; do sleep 1; done
+fi
