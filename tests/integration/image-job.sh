@@ -134,8 +134,9 @@ sed 's/^\[Software\]$/[Software]\nRequire=paquet-absent-de-test | autre-paquet-a
 grep -q paquet-absent-de-test "$PROFILES/classe-test.profile" || fail "could not add the requirement"
 "$REFURBCTL" profile sign --key "$KEY" "$PROFILES/classe-test.profile" >/dev/null || fail "refurbctl profile sign"
 make_donor_image "$RF_TMP/drive2.img" "${DRIVE_MB}M" >/dev/null
+PREV=$(latest_job_id classe)
 attach "$BAY" "$RF_TMP/drive2.img" -P
-J=$(wait_job_final classe 900)
+J=$(wait_job_final classe 900 "$PREV")
 assert_eq "$(jq -r .state <<<"$J")" failed "job state"
 assert_eq "$(jq -r .result <<<"$J")" erased "erasure result (its certificate stands)"
 assert_contains "$(jq -r .reason <<<"$J")" "paquet-absent-de-test" "reason names the package"
@@ -150,11 +151,12 @@ wait_bay_state classe empty 20 >/dev/null
 # refused in its first phase with REASON, and the drive holding nothing but
 # the erasure's keystream.
 refused_before_writing() {
-        local n=$1 what=$2 reason=$3 j
+        local n=$1 what=$2 reason=$3 j prev
         check "$what is refused before anything is written"
         make_donor_image "$RF_TMP/drive$n.img" "${DRIVE_MB}M" >/dev/null
+        prev=$(latest_job_id classe)
         attach "$BAY" "$RF_TMP/drive$n.img" -P
-        j=$(wait_job_final classe 900)
+        j=$(wait_job_final classe 900 "$prev")
         assert_eq "$(jq -r .state <<<"$j")" failed "job state"
         assert_eq "$(jq -r .result <<<"$j")" erased "erasure result"
         assert_contains "$(jq -r .reason <<<"$j")" "$reason" "reason"

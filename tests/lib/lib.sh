@@ -483,17 +483,26 @@ count_jobs() {
         rctl_json jobs | jq --arg k "$1" '(.jobs? // .) | map(select(.bay == $k or .devnode == $k)) | length'
 }
 
+# latest_job_id BAY_OR_DEV: the id of its newest job, 0 when none.
+latest_job_id() {
+        local j
+        j=$(latest_job "$1" 2>/dev/null || true)
+        if [[ -n $j ]]; then jq -r '.id // 0' <<<"$j"; else echo 0; fi
+}
+
 is_final_state() { [[ $1 =~ ^(done|failed|cancelled|interrupted)$ ]]; }
 
-# wait_job_final BAY_OR_DEV TIMEOUT_S: waits until the newest job of the bay
-# or device is final; prints its JSON. Fails on timeout or daemon death.
+# wait_job_final BAY_OR_DEV TIMEOUT_S [AFTER_ID]: waits until the newest job
+# of the bay or device is final (and, with AFTER_ID, newer than job AFTER_ID:
+# the job of a drive just plugged in, not the previous drive's); prints its
+# JSON. Fails on timeout or daemon death.
 wait_job_final() {
-        local key=$1 timeout=$2 deadline j st=none
+        local key=$1 timeout=$2 after=${3:-0} deadline j st=none
         deadline=$(( $(now_ms) + timeout * 1000 ))
         while (( $(now_ms) < deadline )); do
                 daemon_alive || fail "refurbd died while waiting for the job of $key"
                 j=$(latest_job "$key" 2>/dev/null || true)
-                if [[ -n $j ]]; then
+                if [[ -n $j ]] && (( $(jq -r '.id // 0' <<<"$j") > after )); then
                         st=$(jq -r .state <<<"$j")
                         if is_final_state "$st"; then
                                 printf '%s\n' "$j"
