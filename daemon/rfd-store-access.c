@@ -193,14 +193,7 @@ int rfd_store_token_revoke(struct rfd_store *s, int64_t id, int64_t *ret_revoked
         int r = rfd_store_tx_begin(s, &tx);
         if (r < 0)
                 return r;
-        r = rfd_store_prepare(s, "SELECT revoked_at IS NOT NULL FROM tokens WHERE id = ?1", &sel);
-        if (r < 0)
-                return r;
-        struct rfd_binder b = rfd_binder_init(sel);
-        rfd_bind_int(&b, id);
-        if (b.rc != SQLITE_OK)
-                return rfd_store_errno(s, b.rc);
-        r = rfd_store_step(s, sel);
+        r = rfd_store_query_id(s, "SELECT revoked_at IS NOT NULL FROM tokens WHERE id = ?1", id, &sel);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -212,7 +205,7 @@ int rfd_store_token_revoke(struct rfd_store *s, int64_t id, int64_t *ret_revoked
         r = rfd_store_prepare(s, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1", &upd);
         if (r < 0)
                 return r;
-        b = rfd_binder_init(upd);
+        struct rfd_binder b = rfd_binder_init(upd);
         rfd_bind_int(&b, id);
         rfd_bind_int(&b, now);
         if (b.rc != SQLITE_OK)

@@ -123,14 +123,7 @@ static int image_query(struct rfd_store *s, const char *where, int64_t key, json
         char sql[256];
         snprintf(sql, sizeof(sql), "SELECT " IMAGE_COLUMNS " FROM image_runs WHERE %s ORDER BY id DESC LIMIT 1",
                  where);
-        int r = rfd_store_prepare(s, sql, &st);
-        if (r < 0)
-                return r;
-        struct rfd_binder b = rfd_binder_init(st);
-        rfd_bind_int(&b, key);
-        if (b.rc != SQLITE_OK)
-                return rfd_store_errno(s, b.rc);
-        r = rfd_store_step(s, st);
+        int r = rfd_store_query_id(s, sql, key, &st);
         if (r < 0)
                 return r;
         if (r == 0)

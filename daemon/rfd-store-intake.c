@@ -384,14 +384,7 @@ int rfd_store_asset_for_device(struct rfd_store *s, int64_t device_id, bool crea
         r = rfd_store_tx_begin(s, &tx);
         if (r < 0)
                 return r;
-        r = rfd_store_prepare(s, "SELECT serial FROM devices WHERE id = ?1", &st);
-        if (r < 0)
-                return r;
-        struct rfd_binder b = rfd_binder_init(st);
-        rfd_bind_int(&b, device_id);
-        if (b.rc != SQLITE_OK)
-                return rfd_store_errno(s, b.rc);
-        r = rfd_store_step(s, st);
+        r = rfd_store_query_id(s, "SELECT serial FROM devices WHERE id = ?1", device_id, &st);
         if (r <= 0)
                 return r < 0 ? r : -ENOENT;
         r = rfd_column_strdup(st, 0, &serial);
@@ -414,7 +407,7 @@ int rfd_store_asset_for_device(struct rfd_store *s, int64_t device_id, bool crea
         r = rfd_store_prepare(s, "UPDATE devices SET asset_id = ?1 WHERE id = ?2 AND asset_id IS NULL", &st);
         if (r < 0)
                 return r;
-        b = rfd_binder_init(st);
+        struct rfd_binder b = rfd_binder_init(st);
         rfd_bind_int(&b, asset_id);
         rfd_bind_int(&b, device_id);
         if (b.rc != SQLITE_OK)

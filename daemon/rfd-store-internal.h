@@ -28,6 +28,9 @@ int rfd_store_prepare(struct rfd_store *s, const char *sql, sqlite3_stmt **ret);
 int rfd_store_step(struct rfd_store *s, sqlite3_stmt *st);
 /* Step a statement that must not return rows. */
 int rfd_store_step_done(struct rfd_store *s, sqlite3_stmt *st);
+/* Prepare sql, bind id to ?1 and step once: 1 = a row (read it from
+ * *ret), 0 = none, <0 = error. The one-row lookup by id. */
+int rfd_store_query_id(struct rfd_store *s, const char *sql, int64_t id, sqlite3_stmt **ret);
 
 static inline void rfd_stmt_finalizep(sqlite3_stmt **st) {
         if (*st)

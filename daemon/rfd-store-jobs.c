@@ -222,14 +222,7 @@ int rfd_store_job_get(struct rfd_store *s, int64_t id, struct rfd_job_record *re
 
         if (!s || !ret)
                 return -EINVAL;
-        r = rfd_store_prepare(s, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1", &st);
-        if (r < 0)
-                return r;
-        struct rfd_binder b = rfd_binder_init(st);
-        rfd_bind_int(&b, id);
-        if (b.rc != SQLITE_OK)
-                return rfd_store_errno(s, b.rc);
-        r = rfd_store_step(s, st);
+        r = rfd_store_query_id(s, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1", id, &st);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -241,14 +234,7 @@ int rfd_store_device_brief(struct rfd_store *s, int64_t id, json_t **ret) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if (!s || !ret)
                 return -EINVAL;
-        int r = rfd_store_prepare(s, "SELECT vendor, model, serial, identity_source FROM devices WHERE id = ?1", &st);
-        if (r < 0)
-                return r;
-        struct rfd_binder b = rfd_binder_init(st);
-        rfd_bind_int(&b, id);
-        if (b.rc != SQLITE_OK)
-                return rfd_store_errno(s, b.rc);
-        r = rfd_store_step(s, st);
+        int r = rfd_store_query_id(s, "SELECT vendor, model, serial, identity_source FROM devices WHERE id = ?1", id, &st);
         if (r < 0)
                 return r;
         if (r == 0)

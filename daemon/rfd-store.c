@@ -194,6 +194,17 @@ int rfd_store_step_done(struct rfd_store *s, sqlite3_stmt *st) {
         return r > 0 ? -EPROTO : r;
 }
 
+int rfd_store_query_id(struct rfd_store *s, const char *sql, int64_t id, sqlite3_stmt **ret) {
+        int r = rfd_store_prepare(s, sql, ret);
+        if (r < 0)
+                return r;
+        struct rfd_binder b = rfd_binder_init(*ret);
+        rfd_bind_int(&b, id);
+        if (b.rc != SQLITE_OK)
+                return rfd_store_errno(s, b.rc);
+        return rfd_store_step(s, *ret);
+}
+
 static int store_exec(struct rfd_store *s, const char *sql) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = rfd_store_prepare(s, sql, &st);
