@@ -151,14 +151,15 @@ static bool is_space(char c) {
 }
 
 /* One Cookie header value (RFC 6265 5.4: "name=value; name=value").
- * Pairs without '=' are ignored, as browsers do; refurb_session must be
- * 43 base64url characters, optionally quoted, and say the same each time
- * it appears. *found: 1 once seen. */
-static int cookie_parse_one(const char *v, size_t len, char sid[static RFD_AUTH_B64_LEN + 1], int *found) {
+ * Pairs without '=' are ignored, as browsers do; the value of name may be
+ * quoted, must fit in out and say the same each time it appears. *found:
+ * 1 once seen. */
+static int cookie_parse_one(const char *v, size_t len, const char *name, char *out, size_t outlen, int *found) {
         for (size_t i = 0; i < len; i++)
                 if (((unsigned char) v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
                         return -EINVAL;
         const char *end = v + len;
+        size_t nlen = strlen(name);
         for (const char *p = v; p < end;) {
                 const char *semi = memchr(p, ';', (size_t) (end - p));
                 const char *pe = semi ? semi : end;
@@ -172,7 +173,7 @@ static int cookie_parse_one(const char *v, size_t len, char sid[static RFD_AUTH_
                         n++;
                 while (ne > n && is_space(ne[-1]))
                         ne--;
-                if ((size_t) (ne - n) != strlen(COOKIE_NAME) || memcmp(n, COOKIE_NAME, strlen(COOKIE_NAME)) != 0)
+                if ((size_t) (ne - n) != nlen || memcmp(n, name, nlen) != 0)
                         continue;
                 while (val < ve && is_space(*val))
                         val++;
@@ -182,23 +183,24 @@ static int cookie_parse_one(const char *v, size_t len, char sid[static RFD_AUTH_
                         val++;
                         ve--;
                 }
-                if (!rfd_auth_b64_valid(val, (size_t) (ve - val)))
+                size_t vlen = (size_t) (ve - val);
+                if (vlen >= outlen)
                         return -EINVAL;
-                if (*found && memcmp(sid, val, RFD_AUTH_B64_LEN) != 0)
-                        return -EINVAL; /* two different sessions: trust neither */
-                memcpy(sid, val, RFD_AUTH_B64_LEN);
-                sid[RFD_AUTH_B64_LEN] = '\0';
+                if (*found && (strlen(out) != vlen || memcmp(out, val, vlen) != 0))
+                        return -EINVAL; /* two different values: trust neither */
+                memcpy(out, val, vlen);
+                out[vlen] = '\0';
                 *found = 1;
         }
         return 0;
 }
 
-int rfd_auth_cookie_parse(struct evhttp_request *req, char sid[static RFD_AUTH_B64_LEN + 1]) {
+int rfd_auth_cookie_value(struct evhttp_request *req, const char *name, char *out, size_t outlen) {
         struct evkeyvalq *h = req ? evhttp_request_get_input_headers(req) : NULL;
         struct evkeyval *kv;
         size_t total = 0;
         int found = 0;
-        if (!h)
+        if (!h || !name || !out || outlen == 0)
                 return 0;
         for (kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
                 if (!kv->key || !kv->value || strcasecmp(kv->key, "Cookie") != 0)
@@ -207,11 +209,18 @@ int rfd_auth_cookie_parse(struct evhttp_request *req, char sid[static RFD_AUTH_B
                 total += len;
                 if (total > COOKIE_HEADERS_MAX)
                         return -EINVAL;
-                int r = cookie_parse_one(kv->value, len, sid, &found);
+                int r = cookie_parse_one(kv->value, len, name, out, outlen, &found);
                 if (r < 0)
                         return r;
         }
         return found;
+}
+
+int rfd_auth_cookie_parse(struct evhttp_request *req, char sid[static RFD_AUTH_B64_LEN + 1]) {
+        int r = rfd_auth_cookie_value(req, COOKIE_NAME, sid, RFD_AUTH_B64_LEN + 1);
+        if (r > 0 && !rfd_auth_b64_valid(sid, strlen(sid)))
+                return -EINVAL;
+        return r;
 }
 
 bool rfd_auth_cookie_sid(struct evhttp_request *req, char sid[static 44]) {

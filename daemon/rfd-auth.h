@@ -81,6 +81,12 @@ void rfd_auth_session_close(struct rfd_auth *a, const char *sid);
  * carries neither, -EACCES when what it carries is not valid. */
 int rfd_auth_request(struct rfd_auth *a, struct evhttp_request *req, struct rfd_principal *p);
 
+/* The value of cookie name in the request's Cookie headers (RFC 6265
+ * 5.4), unquoted, in out: 1 found, 0 absent, -EINVAL for control
+ * characters, headers over 8 KiB, a value that does not fit in outlen
+ * bytes, or the cookie sent twice with different values. */
+int rfd_auth_cookie_value(struct evhttp_request *req, const char *name, char *out, size_t outlen);
+
 /* The session id in the request's Cookie header (refurb_session), or
  * false. Cookie parsing is strict and bounded. */
 bool rfd_auth_cookie_sid(struct evhttp_request *req, char sid[static 44]);

@@ -127,34 +127,10 @@ static void redirect(struct evhttp_request *req, const char *location) {
         send_buf(req, 303, "See Other", NULL, NULL);
 }
 
-/* The value of cookie name in the Cookie header, in out; false when absent
- * or longer than out. */
-static bool cookie_value(struct evhttp_request *req, const char *name, char *out, size_t outlen) {
-        const char *c = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
-        size_t nlen = strlen(name);
-        while (c && *c) {
-                while (*c == ' ' || *c == ';')
-                        c++;
-                size_t len = strcspn(c, ";");
-                if (len > nlen && strncmp(c, name, nlen) == 0 && c[nlen] == '=') {
-                        size_t vlen = len - nlen - 1;
-                        while (vlen > 0 && c[nlen + vlen] == ' ')
-                                vlen--;
-                        if (vlen >= outlen)
-                                return false;
-                        memcpy(out, c + nlen + 1, vlen);
-                        out[vlen] = '\0';
-                        return true;
-                }
-                c += len;
-        }
-        return false;
-}
-
 /* The cookie refurb_lang (fr|en) when sent, else Accept-Language. */
 static bool wants_english(struct evhttp_request *req) {
         char lang[8];
-        if (cookie_value(req, "refurb_lang", lang, sizeof(lang)) &&
+        if (rfd_auth_cookie_value(req, "refurb_lang", lang, sizeof(lang)) > 0 &&
             (strcmp(lang, "en") == 0 || strcmp(lang, "fr") == 0))
                 return lang[0] == 'e';
         const char *al = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language");
