@@ -415,7 +415,8 @@ void rfd_api_route(struct rfd_manager *m, struct evhttp_request *req, const stru
                                             "chemin de requête invalide", "invalid request path", NULL);
         /* One limit for every route, also those that ignore their body. */
         if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > RFD_HTTP_MAX_BODY)
-                return rfd_http_reply_too_large(req);
+                return rfd_http_reply_error(req, 413, "too-large", "corps de requête trop grand (64 Kio au plus)",
+                                            "request body too large (64 KiB at most)", NULL);
         struct route_ctx c = {
                 .m = m,
                 .req = req,

@@ -77,20 +77,11 @@ void rfd_http_reply_field(struct evhttp_request *req, const char *field, const c
         rfd_http_reply_error(req, 400, "bad-request", fr, en, json_pack("{s:s}", "field", field));
 }
 
-void rfd_http_reply_too_large(struct evhttp_request *req) {
-        rfd_http_reply_error(req, 413, "too-large", "corps de requête trop grand (64 Kio au plus)",
-                             "request body too large (64 KiB at most)", NULL);
-}
-
 json_t *rfd_http_read_object(struct evhttp_request *req, bool empty_ok) {
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         size_t len = evbuffer_get_length(in);
         if (len == 0 && empty_ok)
                 return json_object();
-        if (len > RFD_HTTP_MAX_BODY) {
-                rfd_http_reply_too_large(req);
-                return NULL;
-        }
         _cleanup_free_ char *text = malloc(len + 1);
         if (!text) {
                 rfd_http_reply_error(req, 500, "internal", "mémoire insuffisante", "out of memory", NULL);

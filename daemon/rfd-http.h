@@ -11,7 +11,8 @@
  *   {"error": {"code": "...", "message_fr": "...", "message_en": "...", ...}}
  * Shared by every rfd-api-*.c file. */
 
-/* Largest JSON request body (64 KiB); larger ones get 413 "too-large". */
+/* Largest request body (64 KiB): rfd_api_route() answers 413 "too-large"
+ * to larger ones, before any handler runs. */
 #define RFD_HTTP_MAX_BODY (64 * 1024)
 
 /* Send v (stolen; NULL: 500 internal) with status. */
@@ -27,16 +28,14 @@ void rfd_http_reply_not_found(struct evhttp_request *req, const char *fr, const 
 /* 400 naming a member of the request: "champ « field » : why_fr". */
 void rfd_http_reply_field(struct evhttp_request *req, const char *field, const char *why_fr, const char *why_en);
 
-/* 413 "too-large": a body over RFD_HTTP_MAX_BODY. */
-void rfd_http_reply_too_large(struct evhttp_request *req);
-
 /* Send bytes as-is with a content type (PDF, CSV, static files...). */
 void rfd_http_reply_bytes(struct evhttp_request *req, int status, const char *content_type, const void *data,
                           size_t len);
 
 /* The request body as a JSON object. An empty body gives {} when
  * empty_ok, else 400. Answers the error itself (400 bad-request naming
- * what is wrong, 413 too-large) and returns NULL on failure. */
+ * what is wrong) and returns NULL on failure; its size was checked by the
+ * router. */
 json_t *rfd_http_read_object(struct evhttp_request *req, bool empty_ok);
 
 /* Headers every answer carries (nosniff, no referrer, frame-deny, no-store
