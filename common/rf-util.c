@@ -286,3 +286,23 @@ bool rf_utf8_valid(const char *s, size_t len) {
         }
         return true;
 }
+
+long rf_utf8_text_chars(const char *s, size_t len) {
+        if (!s || !rf_utf8_valid(s, len))
+                return -1;
+        const unsigned char *p = (const unsigned char *) s;
+        long chars = 0;
+        for (size_t i = 0; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        chars++;
+                if (p[i] < 0x20 || p[i] == 0x7f)
+                        return -1;
+                if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+                        return -1; /* U+0080..U+009F */
+                if (p[i] == 0xe2 && i + 2 < len && p[i + 1] == 0x80 && p[i + 2] >= 0xa8 && p[i + 2] <= 0xae)
+                        return -1; /* U+2028..U+202E */
+                if (p[i] == 0xe2 && i + 2 < len && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)
+                        return -1; /* U+2066..U+2069 */
+        }
+        return chars;
+}

@@ -55,3 +55,10 @@ char *rf_memdup_str(const char *s, size_t n);
 /* Whether s[0..len) is valid UTF-8 (strict: no overlong forms, no
  * surrogates, nothing past U+10FFFF). */
 bool rf_utf8_valid(const char *s, size_t len);
+
+/* Characters (code points) of s[0..len) when it is valid UTF-8 text that
+ * can go on one line of a log or a page: no control character (C0, DEL,
+ * C1), no line or paragraph separator (U+2028, U+2029) and no
+ * bidirectional override or isolate (U+202A..U+202E, U+2066..U+2069);
+ * -1 otherwise. */
+long rf_utf8_text_chars(const char *s, size_t len);

@@ -32,26 +32,11 @@ static void reply_internal(struct evhttp_request *req, const char *fr, const cha
         rfd_http_reply_error(req, 500, "internal", fr, en, NULL);
 }
 
-/* Code points of valid UTF-8 without control characters; -1 otherwise. */
-static long text_chars(const char *s) {
-        size_t len = strlen(s);
-        long n = 0;
-        if (!rf_utf8_valid(s, len))
-                return -1;
-        for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
-                if (*c < 0x20 || *c == 0x7f)
-                        return -1;
-                if ((*c & 0xC0) != 0x80)
-                        n++;
-        }
-        return n;
-}
-
 void rfd_api_certs_search(struct rfd_manager *m, struct evhttp_request *req, const char *q) {
         _cleanup_json_ json_t *list = NULL;
         bool more = false;
 
-        long n = q ? text_chars(q) : -1;
+        long n = q ? rf_utf8_text_chars(q, strlen(q)) : -1;
         if (n < 1 || n > SEARCH_MAX_CHARS)
                 return rfd_http_reply_field(req, "q", "1 à 64 caractères UTF-8 sans caractère de contrôle",
                                             "1 to 64 UTF-8 characters without control characters");

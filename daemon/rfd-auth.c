@@ -87,27 +87,13 @@ time_t rfd_auth_now(const struct rfd_auth *a) {
         return a->now(a->now_userdata);
 }
 
-/* 1-64 characters of valid UTF-8, none of them a control character (C0,
- * DEL, C1), a line or paragraph separator or a bidirectional override
- * (names end up in log lines and on pages). */
+/* 1-64 characters of one-line text (rf_utf8_text_chars: names end up in
+ * log lines and on pages). */
 static bool name_valid(const char *name) {
         size_t len = name ? strnlen(name, 4 * RFD_AUTH_NAME_MAX_CHARS + 1) : 0;
-        if (len == 0 || len > 4 * RFD_AUTH_NAME_MAX_CHARS || !rf_utf8_valid(name, len))
+        if (len == 0 || len > 4 * RFD_AUTH_NAME_MAX_CHARS)
                 return false;
-        size_t chars = 0;
-        const unsigned char *p = (const unsigned char *) name;
-        for (size_t i = 0; i < len; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        chars++;
-                if (p[i] < 0x20 || p[i] == 0x7f)
-                        return false;
-                if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
-                        return false; /* U+0080..U+009F */
-                if (p[i] == 0xe2 && i + 2 < len && p[i + 1] == 0x80 && p[i + 2] >= 0xa8 && p[i + 2] <= 0xae)
-                        return false; /* U+2028..U+202E */
-                if (p[i] == 0xe2 && i + 2 < len && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)
-                        return false; /* U+2066..U+2069 */
-        }
+        long chars = rf_utf8_text_chars(name, len);
         return chars >= 1 && chars <= RFD_AUTH_NAME_MAX_CHARS;
 }
 

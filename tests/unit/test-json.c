@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rf-json.h"
+#include "rf-util.h"
 #include "rf-macro.h"
 
 /* Canonical form of a value, which must succeed. */
@@ -335,6 +336,22 @@ static void test_canonical_args(void **state) {
         assert_string_equal(t, "{}");
 }
 
+/* One-line text for names and searches (common/rf-util.c). */
+static void test_utf8_text_chars(void **state) {
+        static const struct {
+                const char *s;
+                long chars;
+        } cases[] = {
+                { "écran atelier", 13 }, { "DSI mairie 🏫", 12 }, { "", 0 },
+                { "a\nb", -1 },          { "tab\there", -1 },      { "del\x7f", -1 },
+                { "c1\xc2\x85", -1 },    { "ls\xe2\x80\xa8", -1 },  { "bidi\xe2\x80\xae", -1 },
+                { "iso\xe2\x81\xa6", -1 }, { "\xff\xfe", -1 },       { "over\xc0\xaf", -1 },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                assert_int_equal(rf_utf8_text_chars(cases[i].s, strlen(cases[i].s)), cases[i].chars);
+        assert_int_equal(rf_utf8_text_chars(NULL, 0), -1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc8785_sample),
@@ -352,6 +369,7 @@ int main(void) {
                 cmocka_unit_test(test_helpers),
                 cmocka_unit_test(test_depth_limit),
                 cmocka_unit_test(test_canonical_args),
+                cmocka_unit_test(test_utf8_text_chars),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
