@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/bio.h>
-#include <openssl/bn.h>
 /* pem.h first: cms.h declares PEM_read_bio_CMS() only after it. */
 #include <openssl/pem.h>
 #include <openssl/cms.h>
@@ -18,21 +17,16 @@
 
 #include "rf-macro.h"
 #include "rf-util.h"
+#include "rf-x509.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free_all)
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_NAME *, X509_NAME_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_EXTENSION *, X509_EXTENSION_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(CMS_ContentInfo *, CMS_ContentInfo_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_INTEGER *, ASN1_INTEGER_free)
 
 /* PEM files we read are small; anything bigger is not ours. */
 #define PEM_MAX_SIZE (256 * 1024)
-/* X.520 upper bound for CN and O (RFC 5280 ub-common-name, ub-organization-name). */
-#define NAME_MAX_CHARS 64
 #define CERT_VALIDITY_DAYS (30 * 365 + 8)
 
 /* A buffer that held key material: wiped before it is freed. */
@@ -48,15 +42,6 @@ static void secret_freep(struct secret *s) {
         }
 }
 #define _cleanup_secret_ _cleanup_(secret_freep)
-
-static void cleanse_mem_biop(BIO **b) {
-        if (!*b)
-                return;
-        BUF_MEM *m = NULL;
-        if (BIO_get_mem_ptr(*b, &m) == 1 && m && m->data)
-                OPENSSL_cleanse(m->data, m->length);
-        BIO_free(*b);
-}
 
 /* Describe the first OpenSSL error of this thread (with its details, e.g.
  * the certificate verification error) and clear the queue. */
@@ -146,122 +131,18 @@ static int load_cert(const char *path, X509 **ret) {
         return 0;
 }
 
-static int write_key(const char *path, EVP_PKEY *key) {
-        _cleanup_(cleanse_mem_biop) BIO *b = BIO_new(BIO_s_mem());
-        char *p = NULL;
-
-        if (!b)
-                return -ENOMEM;
-        /* Unencrypted PKCS#8: the file's mode and the state directory's
-         * protect it, and the daemon starts unattended. */
-        if (PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1) {
-                ERR_clear_error();
-                return -EIO;
-        }
-        long n = BIO_get_mem_data(b, &p);
-        if (n <= 0 || !p)
-                return -EIO;
-        /* rf_write_file_atomic() creates the temporary file with mkostemp()
-         * (O_EXCL, mode 0600) and sets the mode before writing anything. */
-        return rf_write_file_atomic(path, p, (size_t) n, 0600);
-}
-
-static int write_cert(const char *path, X509 *cert) {
-        char *pem = NULL;
-        int r = rf_cert_to_pem(cert, &pem);
-        if (r < 0)
-                return r;
-        r = rf_write_file_atomic(path, pem, strlen(pem), 0644);
-        free(pem);
-        return r;
-}
-
-/* Append a name entry, cut to 64 characters (not bytes) as X.520 allows. */
-static int name_add(X509_NAME *name, const char *field, const char *value) {
-        size_t bytes = 0, chars = 0;
-        while (value[bytes] && chars < NAME_MAX_CHARS) {
-                bytes++;
-                while (((unsigned char) value[bytes] & 0xc0) == 0x80)
-                        bytes++;
-                chars++;
-        }
-        if (bytes > INT_MAX)
-                return -EINVAL;
-        if (X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, (const unsigned char *) value, (int) bytes, -1,
-                                       0) != 1) {
-                ERR_clear_error();
-                return -EINVAL;
-        }
-        return 0;
-}
-
-static int add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value) {
-        _cleanup_(X509_EXTENSION_freep) X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-        if (!ext || X509_add_ext(cert, ext, -1) != 1) {
-                ERR_clear_error();
-                return -EIO;
-        }
-        return 0;
-}
-
+/* A self-signed CA certificate that may also sign S/MIME content:
+ * "openssl cms -verify" checks the smime_sign purpose, which needs
+ * emailProtection whenever extendedKeyUsage is present. */
 static int make_cert(EVP_PKEY *key, const char *common_name, const char *organisation, X509 **ret) {
-        _cleanup_(X509_freep) X509 *cert = X509_new();
-        _cleanup_(X509_NAME_freep) X509_NAME *name = X509_NAME_new();
-        uint8_t serial[16];
-        int r;
-
-        if (!cert || !name)
-                return -ENOMEM;
-
-        r = rf_random_bytes(serial, sizeof(serial));
-        if (r < 0)
-                return r;
-        serial[0] &= 0x7f; /* positive, as RFC 5280 requires */
-        serial[0] |= 0x01; /* never zero, and always 16 significant bytes */
-        _cleanup_(BN_freep) BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
-        _cleanup_(ASN1_INTEGER_freep) ASN1_INTEGER *sn = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
-        if (!sn)
-                return -ENOMEM;
-
-        r = name_add(name, "CN", common_name);
-        if (r == 0 && organisation && *organisation)
-                r = name_add(name, "O", organisation);
-        if (r < 0)
-                return r;
-
-        time_t now = rf_now_sec();
-        if (X509_set_version(cert, X509_VERSION_3) != 1 || X509_set_serialNumber(cert, sn) != 1 ||
-            X509_set_subject_name(cert, name) != 1 || X509_set_issuer_name(cert, name) != 1 ||
-            !X509_time_adj_ex(X509_getm_notBefore(cert), -1, 0, &now) ||
-            !X509_time_adj_ex(X509_getm_notAfter(cert), CERT_VALIDITY_DAYS, 0, &now) ||
-            X509_set_pubkey(cert, key) != 1) {
-                ERR_clear_error();
-                return -EIO;
-        }
-
-        /* A self-signed CA certificate that may also sign S/MIME content:
-         * "openssl cms -verify" checks the smime_sign purpose, which needs
-         * emailProtection whenever extendedKeyUsage is present. */
-        X509V3_CTX ctx;
-        X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-        r = add_ext(cert, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-        if (r == 0)
-                r = add_ext(cert, &ctx, NID_key_usage, "critical,digitalSignature,nonRepudiation,keyCertSign");
-        if (r == 0)
-                r = add_ext(cert, &ctx, NID_ext_key_usage, "emailProtection");
-        if (r == 0)
-                r = add_ext(cert, &ctx, NID_subject_key_identifier, "hash");
-        if (r == 0)
-                r = add_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always");
-        if (r < 0)
-                return r;
-
-        if (X509_sign(cert, key, EVP_sha256()) <= 0) {
-                ERR_clear_error();
-                return -EIO;
-        }
-        *ret = TAKE_PTR(cert);
-        return 0;
+        static const struct rf_x509_ext exts[] = {
+                { NID_basic_constraints, "critical,CA:TRUE" },
+                { NID_key_usage, "critical,digitalSignature,nonRepudiation,keyCertSign" },
+                { NID_ext_key_usage, "emailProtection" },
+                { NID_subject_key_identifier, "hash" },
+                { NID_authority_key_identifier, "keyid:always" },
+        };
+        return rf_x509_self_signed(key, common_name, organisation, CERT_VALIDITY_DAYS, exts, ELEMENTSOF(exts), ret);
 }
 
 static bool file_exists(const char *path, int *error) {
@@ -327,7 +208,7 @@ int rf_identity_load_or_create(const char *dir, const char *common_name, const c
                         ERR_clear_error();
                         return -EIO;
                 }
-                r = write_key(key_path, key);
+                r = rf_x509_write_key(key_path, key);
                 if (r < 0)
                         return r;
         }
@@ -335,7 +216,7 @@ int rf_identity_load_or_create(const char *dir, const char *common_name, const c
         r = make_cert(key, common_name, organisation, &cert);
         if (r < 0)
                 return r;
-        r = write_cert(crt_path, cert);
+        r = rf_x509_write_cert(crt_path, cert);
         if (r < 0)
                 return r;
 

@@ -5,19 +5,19 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "rf-util.h"
+#include "rf-x509.h"
 
 #define PEM_MAX_SIZE ((size_t) (1 * MiB))
 #define CERT_DAYS 3650
@@ -28,10 +28,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free_all)
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_EXTENSION *, X509_EXTENSION_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(GENERAL_NAMES *, GENERAL_NAMES_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(GENERAL_NAME *, GENERAL_NAME_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(SSL_CTX *, SSL_CTX_free)
 
 static void x509_stack_free(STACK_OF(X509) *s) {
@@ -182,100 +178,51 @@ static bool dns_name_valid(const char *s) {
         return label > 0 && s[n - 1] != '-';
 }
 
-static int push_name(GENERAL_NAMES *gens, int type, const void *data, int len) {
-        _cleanup_(GENERAL_NAME_freep) GENERAL_NAME *g = GENERAL_NAME_new();
-        ASN1_STRING *v = type == GEN_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new();
-        if (!g || !v || ASN1_STRING_set(v, data, len) != 1) {
-                ASN1_STRING_free(v);
-                return -ENOMEM;
-        }
-        GENERAL_NAME_set0_value(g, type, v);
-        for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++)
-                if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(gens, i), g) == 0)
-                        return 0;
-        if (!sk_GENERAL_NAME_push(gens, g))
-                return -ENOMEM;
-        g = NULL;
-        return 0;
-}
-
-static int push_ip(GENERAL_NAMES *gens, const char *ip) {
+/* Appends ",IP:a" for the address text ip (in its canonical form, once):
+ * not for a wildcard, nor for what is not an address. */
+static int san_add_ip(char *san, size_t size, const char *ip) {
         unsigned char buf[16];
-        if (inet_pton(AF_INET, ip, buf) == 1)
-                return memcmp(buf, "\0\0\0\0", 4) == 0 ? 0 : push_name(gens, GEN_IPADD, buf, 4);
-        if (inet_pton(AF_INET6, ip, buf) == 1) {
-                static const unsigned char any[16] = { 0 };
-                return memcmp(buf, any, 16) == 0 ? 0 : push_name(gens, GEN_IPADD, buf, 16);
-        }
-        return 0; /* not an address: nothing to certify */
-}
-
-static int add_ext(X509 *x, int nid, const char *value) {
-        X509V3_CTX v3;
-        X509V3_set_ctx_nodb(&v3);
-        X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-        _cleanup_(X509_EXTENSION_freep) X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-        return e && X509_add_ext(x, e, -1) == 1 ? 0 : -EIO;
-}
-
-static int build_cert(EVP_PKEY *key, const char *hostname, char *const *ips, X509 **ret) {
-        _cleanup_(X509_freep) X509 *x = X509_new();
-        if (!x)
-                return -ENOMEM;
-        unsigned char serial[16];
-        if (RAND_bytes(serial, sizeof(serial)) != 1)
-                return -EIO;
-        serial[0] &= 0x7f;
-        _cleanup_(BN_freep) BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
-        bool dns = hostname && dns_name_valid(hostname);
-        const char *cn = dns && strlen(hostname) <= 64 ? hostname : "refurb";
-        X509_NAME *name = X509_get_subject_name(x);
-        if (!bn || X509_set_version(x, X509_VERSION_3) != 1 || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
-            !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-            !X509_time_adj_ex(X509_getm_notAfter(x), CERT_DAYS, 0, NULL) ||
-            X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *) "refurb", -1, -1, 0) != 1 ||
-            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0) != 1 ||
-            X509_set_issuer_name(x, name) != 1 || X509_set_pubkey(x, key) != 1)
-                return -EIO;
-
-        int r = add_ext(x, NID_basic_constraints, "critical,CA:FALSE");
-        if (r == 0)
-                r = add_ext(x, NID_key_usage, "critical,digitalSignature");
-        if (r == 0)
-                r = add_ext(x, NID_ext_key_usage, "serverAuth");
-        if (r == 0)
-                r = add_ext(x, NID_subject_key_identifier, "hash");
-        if (r < 0)
-                return r;
-
-        _cleanup_(GENERAL_NAMES_freep) GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
-        if (!gens)
-                return -ENOMEM;
-        if (dns)
-                r = push_name(gens, GEN_DNS, hostname, (int) strlen(hostname));
-        if (r == 0)
-                r = push_name(gens, GEN_DNS, "localhost", 9);
-        if (r == 0)
-                r = push_ip(gens, "127.0.0.1");
-        if (r == 0)
-                r = push_ip(gens, "::1");
-        for (char *const *ip = ips; r == 0 && ip && *ip; ip++)
-                r = push_ip(gens, *ip);
-        if (r < 0)
-                return r;
-        if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1 ||
-            X509_sign(x, key, EVP_sha256()) <= 0)
-                return -EIO;
-        *ret = TAKE_PTR(x);
+        static const unsigned char any[16] = { 0 };
+        char text[INET6_ADDRSTRLEN], item[INET6_ADDRSTRLEN + 5];
+        int af = inet_pton(AF_INET, ip, buf) == 1 ? AF_INET : inet_pton(AF_INET6, ip, buf) == 1 ? AF_INET6 : 0;
+        if (af == 0 || memcmp(buf, any, af == AF_INET ? 4 : 16) == 0 || !inet_ntop(af, buf, text, sizeof(text)))
+                return 0;
+        snprintf(item, sizeof(item), ",IP:%s", text);
+        size_t have = strlen(san), n = strlen(item);
+        for (const char *p = strstr(san, item); p; p = strstr(p + 1, item))
+                if (p[n] == ',' || p[n] == '\0')
+                        return 0;
+        if (have + n >= size)
+                return -E2BIG;
+        memcpy(san + have, item, n + 1);
         return 0;
 }
 
-static int write_pem(const char *path, BIO *b, unsigned mode) {
-        char *data = NULL;
-        long len = BIO_get_mem_data(b, &data);
-        if (len <= 0 || !data)
-                return -EIO;
-        return rf_write_file_atomic(path, data, (size_t) len, mode);
+/* A server certificate for the bench: CN = the host name when it is a DNS
+ * name, SANs: that name, localhost, 127.0.0.1, ::1 and the addresses ips. */
+static int build_cert(EVP_PKEY *key, const char *hostname, char *const *ips, X509 **ret) {
+        bool dns = hostname && dns_name_valid(hostname) && strcasecmp(hostname, "localhost") != 0;
+        char san[2048];
+        if (dns)
+                snprintf(san, sizeof(san), "DNS:%s,DNS:localhost", hostname); /* 253 characters at most */
+        else
+                snprintf(san, sizeof(san), "DNS:localhost");
+        int r = san_add_ip(san, sizeof(san), "127.0.0.1");
+        if (r == 0)
+                r = san_add_ip(san, sizeof(san), "::1");
+        for (char *const *ip = ips; r == 0 && ip && *ip; ip++)
+                r = san_add_ip(san, sizeof(san), *ip);
+        if (r < 0)
+                return r;
+        const struct rf_x509_ext exts[] = {
+                { NID_basic_constraints, "critical,CA:FALSE" },
+                { NID_key_usage, "critical,digitalSignature" },
+                { NID_ext_key_usage, "serverAuth" },
+                { NID_subject_key_identifier, "hash" },
+                { NID_subject_alt_name, san },
+        };
+        return rf_x509_self_signed(key, dns && strlen(hostname) <= 64 ? hostname : "refurb", "refurb", CERT_DAYS,
+                                   exts, ELEMENTSOF(exts), ret);
 }
 
 int rfd_tls_generate(const char *cert_path, const char *key_path, const char *hostname, char *const *ips,
@@ -290,16 +237,11 @@ int rfd_tls_generate(const char *cert_path, const char *key_path, const char *ho
         if (r < 0)
                 return fail(err, errlen, r, "création du certificat TLS impossible (%s)",
                             ossl_reason(why, sizeof(why)));
-
-        _cleanup_(BIO_free_allp) BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
-        if (!kb || !cb || PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-            PEM_write_bio_X509(cb, x) != 1)
-                return fail(err, errlen, -ENOMEM, "écriture PEM du certificat TLS impossible");
         /* The key first: a certificate on disk always has its key. */
-        r = write_pem(key_path, kb, 0600);
+        r = rf_x509_write_key(key_path, key);
         if (r < 0)
                 return fail(err, errlen, r, "clé privée TLS %s : écriture impossible : %s", key_path, strerror(-r));
-        r = write_pem(cert_path, cb, 0644);
+        r = rf_x509_write_cert(cert_path, x);
         if (r < 0)
                 return fail(err, errlen, r, "certificat TLS %s : écriture impossible : %s", cert_path, strerror(-r));
         return 0;
